@@ -1,0 +1,19 @@
+"""autograd: tape-based automatic differentiation of numpy code (AutoGrad.jl in Python).
+
+>>> import numpy as np
+>>> from autograd import Param, diff, grad
+>>> x = Param(np.array([1., 2., 3.]))
+>>> y = diff(lambda: np.sum(x * x))
+>>> grad(y, x)
+array([2., 4., 6.])
+"""
+from .core import (Param, Primitive, Result, Value, diff, grad, gradloss, params,  # noqa: F401
+                   primitive, training, value, zerograd)
+from . import array as _array  # noqa: F401  (installs the numpy protocol on Value)
+from . import numpy_grads as _numpy_grads  # noqa: F401
+from .sparse import Sparse  # noqa: F401
+from .gcheck import gcheck  # noqa: F401
+from .util import cat1d  # noqa: F401
+
+__all__ = ["Param", "Result", "Sparse", "diff", "grad", "gradloss", "value", "params",
+           "primitive", "zerograd", "gcheck", "cat1d", "training"]

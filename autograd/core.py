@@ -1,0 +1,448 @@
+"""The tape: Param, Result, Primitive, diff, grad.
+
+A ``Param`` marks an array whose gradient is wanted.  While ``diff`` runs a
+function, every call of a ``Primitive`` that touches a Param (or a value
+computed from one) is recorded as a ``Result`` on the active ``Tape``.  When
+the function returns, ``diff`` sweeps the tape backwards once, calling each
+primitive's gradient functions, and keeps only the gradients of the Params.
+
+Tapes nest: a ``diff`` (or ``grad``) inside another one records on its own
+tape, and the backward sweep of the inner tape is itself recorded on the
+outer one.  A Result belongs to exactly one tape (its *level*), so values
+of different tapes are never confused; this is what makes higher-order and
+nested-closure gradients come out right.
+"""
+import numpy as np
+
+from .sparse import Sparse
+
+__all__ = ["Value", "Param", "Result", "Primitive", "primitive", "zerograd",
+           "diff", "grad", "gradloss", "value", "params", "training"]
+
+_tapes = []  # the tapes being recorded, innermost last; tape.level is its index
+
+
+class Tape:
+    """One recording: the Results in creation order and the Params it saw."""
+    __slots__ = ("level", "nodes", "pboxes", "grads")
+
+    def __init__(self):
+        self.level = len(_tapes)
+        self.nodes = []
+        self.pboxes = {}   # id(param) -> (param, Result standing for it here)
+        self.grads = {}    # id(param or root) -> (param or root, gradient)
+
+    def box_param(self, p):
+        """The Result that stands for Param ``p`` on this tape (made once)."""
+        entry = self.pboxes.get(id(p))
+        if entry is None:
+            outer = _tapes[self.level - 1].box_param(p) if self.level > 0 else p.value
+            entry = self.pboxes[id(p)] = (p, Result(outer, self))
+        return entry[1]
+
+
+class Value:
+    """Base of Param and Result: acts like the array it holds (see array.py)."""
+    __slots__ = ()
+
+
+class Param(Value):
+    """Param(value, opt=None): an array whose gradient ``diff`` computes.
+
+    Outside ``diff`` a Param acts exactly like its value and operations on it
+    return plain arrays.  ``opt`` may hold the optimizer that ``update_``
+    uses for this parameter.
+
+    >>> w = Param(np.array([1., 2.]))
+    >>> grad(diff(lambda: np.sum(w * w)), w)
+    array([2., 4.])
+    """
+    __slots__ = ("value", "opt", "__weakref__")
+
+    def __init__(self, value, opt=None):
+        if isinstance(value, Value):
+            raise TypeError(f"Param: value must be an array, got {type(value).__name__}")
+        self.value = value
+        self.opt = opt
+
+    def __repr__(self):
+        return f"P({_show(self.value)})"
+
+
+class Result(Value):
+    """A value recorded on a tape, with what is needed to differentiate it.
+
+    ``diff`` returns the Result of the function (shown as ``T(value)``); its
+    gradients are read with ``grad(result, param)``.
+    """
+    __slots__ = ("value", "tape", "prim", "args", "kw", "parents", "outgrad")
+
+    def __init__(self, value, tape, prim=None, args=(), kw=None, parents=()):
+        self.value = value
+        self.tape = tape
+        self.prim = prim
+        self.args = args
+        self.kw = kw
+        self.parents = parents
+        self.outgrad = None
+
+    def __repr__(self):
+        return f"T({_show(self.value)})"
+
+
+def _show(v):
+    """Scalars as plain numbers, arrays as numpy shows them."""
+    if isinstance(v, np.generic) or (isinstance(v, np.ndarray) and v.ndim == 0):
+        return repr(v.item())
+    return repr(v)
+
+
+def value(x):
+    """value(x): the array held by a Param or Result; anything else as it is.
+
+    >>> value(Param(np.ones(2)))
+    array([1., 1.])
+    """
+    return x.value if isinstance(x, Value) else x
+
+
+def _raw(x):
+    """Strip every level of wrapping (for calls that record nothing)."""
+    while isinstance(x, Value):
+        x = x.value
+    return x
+
+
+def training():
+    """training() -> bool: True only while ``diff`` (or ``grad``) is recording."""
+    return bool(_tapes)
+
+
+class Primitive:
+    """A function whose calls are recorded, with one gradient per argument.
+
+    ``grads[i](dy, y, *args, **kw)`` returns the gradient for argument ``i``
+    given the output gradient ``dy`` and output ``y``; ``None`` (or a missing
+    entry) marks an argument that is not differentiated.  ``nary_grad``, when
+    given, serves every argument: ``nary_grad(i, dy, y, *args, **kw)``.
+    """
+
+    def __init__(self, fn, grads=(), nary_grad=None):
+        self.fn = fn
+        self.grads = tuple(grads)
+        self.nary_grad = nary_grad
+        self.__name__ = getattr(fn, "__name__", "primitive")
+        self.__qualname__ = getattr(fn, "__qualname__", self.__name__)
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+
+    def __repr__(self):
+        return f"<primitive {self.__name__}>"
+
+    def grad_of(self, i):
+        """The gradient function of argument i, or None."""
+        if i < len(self.grads):
+            return self.grads[i]
+        if self.nary_grad is not None:
+            return lambda *a, **k: self.nary_grad(i, *a, **k)
+        return None
+
+    def __call__(self, *args, **kw):
+        top = None
+        wrapped = False
+        for a in args:
+            if isinstance(a, Value):
+                wrapped = True
+                if a.__class__ is Result:
+                    t = a.tape
+                    if t.level < 0:
+                        continue
+                elif _tapes:
+                    t = _tapes[-1]
+                else:
+                    continue
+                if top is None or t.level > top.level:
+                    top = t
+        if top is None:
+            if wrapped:
+                args = [_raw(a) for a in args]
+            return self.fn(*args, **kw)
+        if "out" in kw and kw["out"] is not None:
+            raise ValueError(f"{self.__name__}: out= would write in place into a recorded "
+                             "array, which would make its gradient wrong")
+        raw = list(args)
+        parents = []
+        grads, nary = self.grads, self.nary_grad is not None
+        ngrads = len(grads)
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                if a.__class__ is not Result:
+                    a = top.box_param(a)
+                if a.tape is top:
+                    raw[i] = a.value
+                    if (grads[i] is not None) if i < ngrads else nary:
+                        parents.append((i, a))
+                elif a.tape.level < 0:
+                    raw[i] = _raw(a)
+        y = self(*raw, **kw) if top.level > 0 else self.fn(*raw, **kw)
+        if not parents:
+            return y
+        r = Result(y, top, self, raw, kw, parents)
+        top.nodes.append(r)
+        return r
+
+
+def primitive(*grads, nary_grad=None):
+    """@primitive(g1, g2, ...): make a function differentiable on the tape.
+
+    ``gi(dy, y, *args, **kwargs)`` is the gradient for the i-th argument.
+    Applied to an existing numpy function or ufunc, it also registers it, so
+    that ``np.f(param)`` is recorded.
+
+    >>> @primitive(lambda dy, y, x: dy * np.cos(x))
+    ... def mysin(x): return np.sin(x)
+    """
+    def wrap(fn):
+        p = Primitive(fn, grads, nary_grad)
+        _register(fn, p)
+        return p
+    return wrap
+
+
+def zerograd(fn):
+    """@zerograd: accept Params/Results, record nothing, return plain values.
+
+    >>> @zerograd
+    ... def mysign(x): return np.sign(x)
+    """
+    def unboxed(*args, **kw):
+        return fn(*[_raw(a) for a in args], **{k: _raw(v) for k, v in kw.items()})
+    unboxed.__name__ = getattr(fn, "__name__", "zerograd")
+    unboxed.__doc__ = getattr(fn, "__doc__", None)
+    unboxed.__wrapped__ = fn
+    _register(fn, unboxed)
+    return unboxed
+
+
+# numpy functions and ufuncs -> the callables that handle Values (filled by array.py)
+UFUNCS = {}
+FUNCTIONS = {}
+
+
+def _register(fn, impl):
+    if isinstance(fn, np.ufunc):
+        UFUNCS[fn] = impl
+    elif hasattr(fn, "__module__") and (fn.__module__ or "").startswith(("numpy", "scipy")):
+        FUNCTIONS[fn] = impl
+
+
+# ---------------------------------------------------------------- backward
+
+def unbroadcast(g, x):
+    """Sum gradient ``g`` down to the shape (and float dtype) of input ``x``."""
+    if g.__class__ is Sparse:
+        return g
+    xs = np.shape(x) if not isinstance(x, np.ndarray) else x.shape
+    gs = np.shape(g) if not isinstance(g, np.ndarray) else g.shape
+    if gs != xs:
+        lead = len(gs) - len(xs)
+        axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(xs)
+                                          if n == 1 and gs[i + lead] != 1)
+        if axes:
+            g = np.sum(g, axis=axes)
+        if np.shape(g) != xs:
+            g = np.reshape(g, xs)
+    xd = getattr(x, "dtype", None)
+    if xd is not None and xd.kind in "fc":
+        gd = getattr(g, "dtype", None)
+        if gd is not xd and gd is not None and gd != xd and not isinstance(g, Value):
+            g = g.astype(xd) if xd.kind == "c" or gd.kind != "c" else g.real.astype(xd)
+    return g
+
+
+def add_grads(a, b):
+    """Sum of two gradient contributions (either may be Sparse or recorded)."""
+    if a.__class__ is Sparse:
+        return a.add(b)
+    if b.__class__ is Sparse:
+        return b.add(a)
+    return a + b
+
+
+def _backward(tape, out):
+    """Sweep ``tape`` from ``out`` to its roots, then drop the intermediates."""
+    v = out.value
+    out.outgrad = np.ones_like(_raw(v)) if hasattr(_raw(v), "dtype") else 1.0
+    for node in reversed(tape.nodes):
+        dy = node.outgrad
+        if dy is not None:
+            prim, y, args, kw = node.prim, node.value, node.args, node.kw
+            for i, parent in node.parents:
+                g = prim.grads[i] if i < len(prim.grads) else None
+                g = g(dy, y, *args, **kw) if g is not None else prim.nary_grad(i, dy, y, *args, **kw)
+                if g is None:
+                    continue
+                g = unbroadcast(g, parent.value)
+                parent.outgrad = g if parent.outgrad is None else add_grads(parent.outgrad, g)
+        node.args = node.kw = node.parents = node.outgrad = node.prim = None
+    tape.nodes = []
+
+
+def _run(f, args, kw, root_index=None):
+    """Record f(*args, **kw) on a new tape; the arguments at ``root_index``
+    (an int or a tuple of ints) are differentiated too.  Returns (tape, out, roots)."""
+    tape = Tape()
+    roots = []
+    if root_index is not None:
+        args = list(args)
+        for i in (root_index if isinstance(root_index, tuple) else (root_index,)):
+            args[i] = Result(args[i], tape)
+            roots.append(args[i])
+    _tapes.append(tape)
+    try:
+        out = f(*args, **kw)
+    except BaseException:
+        tape.level = -1
+        raise
+    finally:
+        _tapes.pop()
+    if out.__class__ is Result and out.tape is tape:
+        result = out
+    else:
+        result = Result(out, tape)
+    shape = np.shape(_raw(result.value))
+    if int(np.prod(shape)) != 1:
+        tape.level = -1
+        raise ValueError(f"diff: the function must return a scalar (one element) to be "
+                         f"differentiated, but it returned an array of shape {shape}")
+    tape.level = -1          # from here on its Results count as constants
+    if result.prim is not None or any(result is r for r in roots):
+        _backward(tape, result)   # for level > 0 the sweep is recorded on the outer tapes
+    for p, box in tape.pboxes.values():
+        if box.outgrad is not None:
+            tape.grads[id(p)] = (p, box.outgrad)
+        box.outgrad = None
+    for r in roots:
+        tape.grads[id(r)] = (r, r.outgrad)
+    tape.pboxes = {}
+    return tape, result, roots
+
+
+def diff(f, *args, **kw):
+    """diff(f, *args, **kw) -> Result: run f, recording every operation on a
+    Param, and compute the gradients of its scalar output.
+
+    >>> x = Param(np.array([1., 2., 3.]))
+    >>> y = diff(lambda: np.sum(x * x))
+    >>> value(y), grad(y, x)
+    (14.0, array([2., 4., 6.]))
+    """
+    if not callable(f):
+        raise TypeError(f"diff: f must be callable, got {type(f).__name__}")
+    return _run(f, args, kw)[1]
+
+
+def _tape_grad(y, x):
+    if not isinstance(y, Result) or y.tape is None:
+        raise TypeError(f"grad: expected the Result of diff, got {type(y).__name__}")
+    entry = y.tape.grads.get(id(x))
+    return None if entry is None or entry[0] is not x else entry[1]
+
+
+def _densify(g, x):
+    if g is None:
+        return np.zeros_like(_raw(x)) if hasattr(_raw(x), "shape") else 0.0 * _raw(x)
+    return g.dense() if g.__class__ is Sparse else g
+
+
+def grad(f, x=None, argnum=0):
+    """grad(result, param) or grad(f, argnum=0).
+
+    With the Result of ``diff`` and a Param: that Param's gradient, or None
+    if the result does not depend on it.  With a function: a function that
+    returns the gradient of f's scalar output with respect to argument
+    ``argnum`` (an int, or a tuple of ints for a tuple of gradients).
+
+    >>> grad(lambda w: np.sum(w * w))(np.array([1., 2.]))
+    array([2., 4.])
+    >>> grad(grad(np.sin))(0.5) == -np.sin(0.5)
+    True
+    """
+    if isinstance(f, Result):
+        return _tape_grad(f, x)
+    if x is not None:
+        argnum = x
+    return _functional(f, argnum, with_loss=False)
+
+
+def gradloss(f, argnum=0):
+    """gradloss(f, argnum=0): like ``grad(f)`` but the function returns
+    ``(gradient, loss)``.
+
+    >>> gradloss(lambda w: np.sum(w * w))(np.array([1., 2.]))
+    (array([2., 4.]), 5.0)
+    """
+    return _functional(f, argnum, with_loss=True)
+
+
+def _functional(f, argnum, with_loss):
+    if not callable(f):
+        raise TypeError(f"grad: f must be callable or the Result of diff, got {type(f).__name__}")
+
+    def gradfun(*args, **kw):
+        idx = argnum if isinstance(argnum, tuple) else (argnum,)
+        for i in idx:
+            if not -len(args) <= i < len(args):
+                raise IndexError(f"grad: argnum={i} but the function got {len(args)} arguments")
+        idx = tuple(i % len(args) for i in idx)
+        tape, out, roots = _run(f, args, kw, idx)
+        gs = tuple(_densify(r.outgrad, r.value) for r in roots)
+        for r in roots:
+            r.outgrad = None
+        g = gs if isinstance(argnum, tuple) else gs[0]
+        return (g, out.value) if with_loss else g
+    gradfun.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    gradfun.__doc__ = f"Gradient of {getattr(f, '__name__', 'f')} with respect to argument {argnum}."
+    return gradfun
+
+
+def params(x):
+    """params(x) -> list of the Params found in x.
+
+    For the Result of ``diff``: the Params it depends on.  Otherwise a search
+    of lists, tuples, dicts, sets and object attributes, which visits every
+    object once (cycles are safe).
+    """
+    if isinstance(x, Result) and x.tape is not None and x.tape.level < 0:
+        return [p for p, _ in x.tape.grads.values() if isinstance(p, Param)]
+    found, seen, stack = [], set(), [x]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, Param):
+            found.append(o)
+        elif isinstance(o, (str, bytes, np.ndarray, np.generic, int, float, complex, type)) \
+                or callable(o) and not hasattr(o, "__dict__") or o is None:
+            continue
+        elif isinstance(o, dict):
+            stack.extend(reversed(list(o.values())))
+        elif isinstance(o, (list, tuple, set, frozenset)):
+            stack.extend(reversed(list(o)))
+        else:
+            attrs = []
+            if hasattr(o, "__dict__") and not isinstance(o, type) and not _is_module_or_function(o):
+                attrs.extend(vars(o).values())
+            for cls in type(o).__mro__:
+                for s in getattr(cls, "__slots__", ()):
+                    if s not in ("__dict__", "__weakref__") and hasattr(o, s):
+                        attrs.append(getattr(o, s))
+            stack.extend(reversed(attrs))
+    return found
+
+
+def _is_module_or_function(o):
+    import types
+    return isinstance(o, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                          types.MethodType))

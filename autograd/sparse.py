@@ -1,0 +1,110 @@
+"""Sparse gradients: what reading a few entries of a large array gives back.
+
+The gradient of ``x[index]`` is zero except where ``index`` read.  A
+``Sparse`` keeps the (index, values) pairs instead of a full array, adds
+repeated indices correctly when made dense, and lets optimizers update just
+the rows that were touched (``rows()``).
+"""
+import numpy as np
+
+
+class Sparse:
+    """Sparse(shape, dtype, pairs): the sum of ``values`` scattered at ``index``
+    for each (index, values) pair, into zeros of ``shape``.
+
+    >>> g = Sparse((4, 2), np.float64, [([0, 0], np.ones((2, 2)))])
+    >>> g.dense()[0]
+    array([2., 2.])
+    """
+    __slots__ = ("shape", "dtype", "pairs")
+    __array_priority__ = 100
+
+    def __init__(self, shape, dtype, pairs):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.pairs = list(pairs)
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape)))
+
+    def __repr__(self):
+        return f"Sparse(shape={self.shape}, dtype={self.dtype}, {len(self.pairs)} writes)"
+
+    def dense(self):
+        """The full array (allocated only now)."""
+        out = np.zeros(self.shape, self.dtype)
+        self.scatter_into(out)
+        return out
+
+    def scatter_into(self, out):
+        """Add this gradient into the array ``out`` in place; returns ``out``."""
+        for index, vals in self.pairs:
+            np.add.at(out, index, vals)
+        return out
+
+    def add(self, other):
+        """self + other, staying sparse when other is Sparse too."""
+        if isinstance(other, Sparse):
+            return Sparse(self.shape, np.result_type(self.dtype, other.dtype),
+                          self.pairs + other.pairs)
+        if type(other) is not np.ndarray and not np.isscalar(other):
+            return other + self.dense()     # a recorded value: keep it on its tape
+        out = np.array(np.broadcast_to(other, self.shape),
+                       dtype=np.result_type(self.dtype, np.asarray(other).dtype))
+        return self.scatter_into(out)
+
+    __add__ = __radd__ = add
+
+    def scale(self, c):
+        """c * self, still sparse."""
+        return Sparse(self.shape, self.dtype, [(i, v * c) for i, v in self.pairs])
+
+    def __mul__(self, c):
+        return self.scale(c) if np.isscalar(c) else self.dense() * c
+
+    def __rmul__(self, c):
+        return self.scale(c) if np.isscalar(c) else c * self.dense()
+
+    def __neg__(self):
+        return self.scale(-1)
+
+    def __array__(self, dtype=None, copy=None):
+        d = self.dense()
+        return d if dtype is None else d.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kw):
+        inputs = [x.dense() if isinstance(x, Sparse) else x for x in inputs]
+        return getattr(ufunc, method)(*inputs, **kw)
+
+    def __array_function__(self, func, types, args, kwargs):
+        conv = lambda a: a.dense() if isinstance(a, Sparse) else \
+            [conv(b) for b in a] if isinstance(a, (list, tuple)) else a
+        return func(*[conv(a) for a in args], **kwargs)
+
+    def astype(self, dtype):
+        return Sparse(self.shape, dtype, [(i, np.asarray(v).astype(dtype)) for i, v in self.pairs])
+
+    def rows(self):
+        """(rows, values): the sorted distinct rows (indices along axis 0) that
+        were written and the summed gradient of each, shape (len(rows),
+        *shape[1:]).  None when an index does not select along axis 0 first
+        (then use ``dense()``)."""
+        n = self.shape[0] if self.shape else 0
+        parts = []
+        for index, vals in self.pairs:
+            index = index if isinstance(index, tuple) else (index,)
+            first, rest = (index[0], index[1:]) if index else (slice(None), ())
+            if first is None or first is Ellipsis or (
+                    isinstance(first, np.ndarray) and first.dtype == bool and first.ndim != 1):
+                return None
+            if isinstance(first, slice) and any(
+                    isinstance(r, (list, np.ndarray)) for r in rest):
+                return None
+            parts.append((np.arange(n)[first], rest, vals))
+        if not parts:
+            return np.zeros(0, np.intp), np.zeros((0,) + self.shape[1:], self.dtype)
+        rows = np.unique(np.concatenate([np.ravel(r) for r, _, _ in parts]))
+        out = np.zeros((len(rows),) + self.shape[1:], self.dtype)
+        for r, rest, vals in parts:
+            np.add.at(out, (np.searchsorted(rows, r),) + rest, vals)
+        return rows, out
