@@ -20,3 +20,13 @@ demo: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Compare values and gradients with PyTorch CPU (installs torch==2.13.0 into .venv).
+oracle: $(VENV)/.installed-test
+	$(VPY) -m pip install -q torch==2.13.0
+	$(VPY) -m pytest -q tests/oracle
+
+# Speed comparisons (never part of `make test`).
+bench: $(VENV)/.installed-test
+	$(VPY) -m pip install -q torch==2.13.0
+	for b in bench/*.py; do $(VPY) $$b || exit 1; done
