@@ -24,12 +24,13 @@ _tapes = []  # the tapes being recorded, innermost last; tape.level is its index
 
 class Tape:
     """One recording: the Results in creation order and the Params it saw."""
-    __slots__ = ("level", "nodes", "pboxes", "grads")
+    __slots__ = ("level", "nodes", "pboxes", "roots", "grads")
 
     def __init__(self):
         self.level = len(_tapes)
         self.nodes = []
         self.pboxes = {}   # id(param) -> (param, Result standing for it here)
+        self.roots = []    # Results given as arguments by grad(f)
         self.grads = {}    # id(param or root) -> (param or root, gradient)
 
     def box_param(self, p):
@@ -269,13 +270,23 @@ def add_grads(a, b):
     return a + b
 
 
-def _backward(tape, out):
-    """Sweep ``tape`` from ``out`` to its roots, then drop the intermediates."""
-    v = out.value
-    out.outgrad = np.ones_like(_raw(v)) if hasattr(_raw(v), "dtype") else 1.0
+def sweep(tape, out, dy=None, keep=False):
+    """Run the backward pass of a finished ``tape`` from its Result ``out``
+    with output gradient ``dy`` (ones when None).
+
+    Afterwards ``tape.grads`` maps id(Param or root) to (it, gradient).  With
+    ``keep=True`` the tape can be swept again (with another ``dy``);
+    otherwise its intermediates are dropped.
+    """
+    tape.grads = {}
+    if dy is None:
+        v = _raw(out.value)
+        dy = np.ones_like(v) if hasattr(v, "dtype") else 1.0
+    out.outgrad = dy
     for node in reversed(tape.nodes):
         dy = node.outgrad
         if dy is not None:
+            node.outgrad = None
             prim, y, args, kw = node.prim, node.value, node.args, node.kw
             for i, parent in node.parents:
                 g = prim.grads[i] if i < len(prim.grads) else None
@@ -284,48 +295,54 @@ def _backward(tape, out):
                     continue
                 g = unbroadcast(g, parent.value)
                 parent.outgrad = g if parent.outgrad is None else add_grads(parent.outgrad, g)
-        node.args = node.kw = node.parents = node.outgrad = node.prim = None
-    tape.nodes = []
+        if not keep:
+            node.args = node.kw = node.parents = node.prim = None
+    for p, box in tape.pboxes.values():
+        if box.outgrad is not None:
+            tape.grads[id(p)] = (p, box.outgrad)
+            box.outgrad = None
+    for r in tape.roots:
+        tape.grads[id(r)] = (r, r.outgrad)
+        r.outgrad = None
+    if not keep:
+        tape.nodes = []
+        tape.pboxes = {}
+    return tape.grads
 
 
-def _run(f, args, kw, root_index=None):
-    """Record f(*args, **kw) on a new tape; the arguments at ``root_index``
-    (an int or a tuple of ints) are differentiated too.  Returns (tape, out, roots)."""
+def record(f, args, kw, root_index=None):
+    """Run f(*args, **kw) on a new tape; the arguments at ``root_index`` (an
+    int or a tuple of ints) become roots of the tape.  Returns (tape, out)
+    where ``out`` is a Result of the tape (a constant one when f's value does
+    not depend on anything recorded).  The tape is finished (level -1)."""
     tape = Tape()
-    roots = []
     if root_index is not None:
         args = list(args)
         for i in (root_index if isinstance(root_index, tuple) else (root_index,)):
             args[i] = Result(args[i], tape)
-            roots.append(args[i])
+            tape.roots.append(args[i])
     _tapes.append(tape)
     try:
         out = f(*args, **kw)
-    except BaseException:
-        tape.level = -1
-        raise
+        if isinstance(out, Param):
+            out = tape.box_param(out)
     finally:
         _tapes.pop()
-    if out.__class__ is Result and out.tape is tape:
-        result = out
-    else:
-        result = Result(out, tape)
-    shape = np.shape(_raw(result.value))
+        tape.level = -1          # from here on its Results count as constants
+    if not (out.__class__ is Result and out.tape is tape):
+        out = Result(out, tape)
+    return tape, out
+
+
+def _run(f, args, kw, root_index=None):
+    """record + check that the output is a scalar + sweep with dy = 1."""
+    tape, out = record(f, args, kw, root_index)
+    shape = np.shape(_raw(out.value))
     if int(np.prod(shape)) != 1:
-        tape.level = -1
         raise ValueError(f"diff: the function must return a scalar (one element) to be "
                          f"differentiated, but it returned an array of shape {shape}")
-    tape.level = -1          # from here on its Results count as constants
-    if result.prim is not None or any(result is r for r in roots):
-        _backward(tape, result)   # for level > 0 the sweep is recorded on the outer tapes
-    for p, box in tape.pboxes.values():
-        if box.outgrad is not None:
-            tape.grads[id(p)] = (p, box.outgrad)
-        box.outgrad = None
-    for r in roots:
-        tape.grads[id(r)] = (r, r.outgrad)
-    tape.pboxes = {}
-    return tape, result, roots
+    sweep(tape, out)     # for nested tapes the sweep is recorded on the outer ones
+    return tape, out
 
 
 def diff(f, *args, **kw):
@@ -395,10 +412,8 @@ def _functional(f, argnum, with_loss):
             if not -len(args) <= i < len(args):
                 raise IndexError(f"grad: argnum={i} but the function got {len(args)} arguments")
         idx = tuple(i % len(args) for i in idx)
-        tape, out, roots = _run(f, args, kw, idx)
-        gs = tuple(_densify(r.outgrad, r.value) for r in roots)
-        for r in roots:
-            r.outgrad = None
+        tape, out = _run(f, args, kw, idx)
+        gs = tuple(_densify(tape.grads[id(r)][1], r.value) for r in tape.roots)
         g = gs if isinstance(argnum, tuple) else gs[0]
         return (g, out.value) if with_loss else g
     gradfun.__name__ = f"grad({getattr(f, '__name__', 'f')})"
