@@ -164,6 +164,11 @@ class Primitive:
                     continue
                 if top is None or t.level > top.level:
                     top = t
+        if kw and any(isinstance(v, Value) for v in kw.values()):
+            if top is not None and _recording_kw(kw):
+                raise TypeError(f"{self.__name__}: pass differentiable arguments positionally; "
+                                f"keyword arguments {sorted(kw)} are not differentiated")
+            kw = {k: _raw(v) for k, v in kw.items()}
         if top is None:
             if wrapped:
                 args = [_raw(a) for a in args]
@@ -191,6 +196,11 @@ class Primitive:
         r = Result(y, top, self, raw, kw, parents)
         top.nodes.append(r)
         return r
+
+
+def _recording_kw(kw):
+    return any(v.tape.level >= 0 if v.__class__ is Result else bool(_tapes)
+               for v in kw.values() if isinstance(v, Value))
 
 
 def primitive(*grads, nary_grad=None):
