@@ -165,7 +165,7 @@ class Primitive:
                 if top is None or t.level > top.level:
                     top = t
         if kw and any(isinstance(v, Value) for v in kw.values()):
-            if top is not None and _recording_kw(kw):
+            if _recording_kw(kw):
                 raise TypeError(f"{self.__name__}: pass differentiable arguments positionally; "
                                 f"keyword arguments {sorted(kw)} are not differentiated")
             kw = {k: _raw(v) for k, v in kw.items()}
