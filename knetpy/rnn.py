@@ -1,0 +1,634 @@
+"""Recurrent neural networks: Knet's ``RNN`` (relu, tanh, lstm, gru) on the CPU.
+
+Layout (Knet's, dims reversed for row-major Python):
+
+- input ``x`` is time-major ``(T, B, X)``, or ``(B, X)`` for one time step, or
+  ``(X,)`` for one instance; the output ``y`` has the same number of dims with
+  ``X`` replaced by ``H`` (``2H`` when bidirectional, forward half first);
+- hidden and cell states ``rnn.h`` / ``rnn.c`` are ``(L, B, H)`` with ``L`` the
+  number of layers times the number of directions (forward and backward
+  layers alternate);
+- all weights live in ONE vector ``rnn.w`` (a Param): every weight matrix first,
+  ordered by (layer, id), then every bias vector, ordered the same way.  The
+  gate matrices of one layer are therefore adjacent, so one slice of ``w``
+  gives the fused ``(G*H, in)`` matrix of all gates (PyTorch's
+  ``weight_ih_l*`` / ``weight_hh_l*`` layout, gate order lstm ``i,f,n,o``, gru
+  ``r,z,n``).
+
+Speed: the input projection of a layer is one GEMM over all time steps; the
+whole recurrence of a layer and direction is one primitive (``_recur``) with a
+hand-written backward through time (one GEMM per step each way, in-place
+numpy for the cells).  Its backward is not itself recorded, so second
+derivatives through an RNN are not supported (a clear error says so).
+"""
+import numpy as np
+from scipy.linalg import blas as _blas
+from scipy.special import expit as _expit
+
+from autograd.core import Param, Primitive, Value, _raw, training
+
+__all__ = ["RNN", "rnnparam", "rnnparams"]
+
+_TYPES = ("relu", "tanh", "lstm", "gru")
+_NGATES = {"relu": 1, "tanh": 1, "lstm": 4, "gru": 3}
+_NAMES = {"relu": "RNNRELU", "tanh": "RNNTANH", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _xavier_uniform(*shape):
+    """Uniform in +-sqrt(6/(fan_in+fan_out)) (Knet's xavier) for a 2-D shape."""
+    s = np.sqrt(6.0 / (shape[0] + shape[1]))
+    return np.random.uniform(-s, s, size=shape)
+
+
+# ------------------------------------------------------------------ the RNN object
+
+class RNN:
+    """RNN(input_size, hidden_size, rnn_type='lstm', num_layers=1, bidirectional=False,
+    dropout=0.0, skip_input=False, h=None, c=None, dtype=float32,
+    winit=xavier_uniform, binit=zeros, finit=ones)
+
+    A callable multi-layer recurrent network (Knet's ``RNN``).  ``rnn(x,
+    batch_sizes=None)`` returns the hidden states of the last layer at every
+    time step.
+
+    Args:
+        input_size, hidden_size: ``X`` and ``H``.
+        rnn_type: ``'relu'`` or ``'tanh'`` (h = f(W x + R h + bW + bR)),
+            ``'lstm'`` (gates i, f, n, o; c = f*c + i*n; h = o*tanh(c)) or
+            ``'gru'`` (gates r, z, n; n = tanh(Wn x + bWn + r*(Rn h + bRn));
+            h = (1-z)*n + z*h).
+        num_layers: stacked layers ``L``.
+        bidirectional: add a backward layer per layer; outputs are ``2H`` wide.
+        dropout: probability of dropping the input and the input of every
+            upper layer, applied only while ``training()``.
+        skip_input: the first layer uses ``x`` itself instead of ``W x`` for
+            every gate (needs ``input_size == hidden_size``).
+        h, c: initial hidden / cell state.  ``None``: zero and the final state
+            is not kept.  ``0``: zero, and ``rnn.h`` (``rnn.c``) becomes the final
+            state.  An array ``(L*dirs, B, H)`` (possibly a Param): used as the
+            initial state and replaced by the final state (a Result inside
+            ``diff``; unbox it with ``value`` between iterations).
+            ``rnn.c`` is only used by LSTMs.
+        dtype: ``np.float32`` (default) or ``np.float64``.
+        winit, binit, finit: ``f(*shape) -> array`` for weight matrices, biases
+            and the LSTM forget-gate biases.
+
+    Example:
+        >>> rnn = RNN(3, 5, 'gru')
+        >>> rnn(np.zeros((7, 2, 3), np.float32)).shape
+        (7, 2, 5)
+    """
+
+    def __init__(self, input_size, hidden_size, rnn_type="lstm", num_layers=1,
+                 bidirectional=False, dropout=0.0, skip_input=False, h=None, c=None,
+                 dtype=np.float32, winit=_xavier_uniform, binit=np.zeros, finit=np.ones):
+        for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
+                        ("num_layers", num_layers)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"RNN: {name} must be a positive integer, got {v!r}")
+        if rnn_type not in _TYPES:
+            raise ValueError(f"RNN: rnn_type must be one of {_TYPES}, got {rnn_type!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"RNN: dropout must be in [0, 1), got {dropout!r}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"RNN: dtype must be float32 or float64, got {dtype}")
+        if skip_input and input_size != hidden_size:
+            raise ValueError(f"RNN: skip_input=True needs input_size == hidden_size, "
+                             f"got {input_size} and {hidden_size}")
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.rnn_type, self.num_layers = rnn_type, int(num_layers)
+        self.bidirectional, self.dropout = bool(bidirectional), float(dropout)
+        self.skip_input, self.dtype = bool(skip_input), dtype
+        self.h, self.c = h, c
+        self._layout, size = _layout(self)
+        w = np.zeros(size, dtype)
+        for (layer, id_, par), entry in self._layout.items():
+            if entry is None:
+                continue
+            start, shape = entry
+            init = winit if par == 1 else finit if self._forget(id_) else binit
+            w[start:start + int(np.prod(shape))] = np.asarray(init(*shape), dtype).ravel()
+        self.w = Param(w)
+
+    def _forget(self, id_):
+        return self.rnn_type == "lstm" and id_ in (2, 6)
+
+    @property
+    def ngates(self):
+        """Gates per layer: 1 (relu/tanh), 3 (gru) or 4 (lstm)."""
+        return _NGATES[self.rnn_type]
+
+    @property
+    def nlayers(self):
+        """Pseudo-layers: num_layers times the number of directions."""
+        return self.num_layers * (2 if self.bidirectional else 1)
+
+    def __repr__(self):
+        s = f"{_NAMES[self.rnn_type]}(input={self.input_size},hidden={self.hidden_size}"
+        s += ",bidirectional" * self.bidirectional
+        s += f",layers={self.num_layers}" if self.num_layers > 1 else ""
+        s += f",dropout={self.dropout}" if self.dropout > 0 else ""
+        s += ",skipinput" * self.skip_input
+        s += f",{self.dtype.name}" if self.dtype != np.float32 else ""
+        return s + ")"
+
+    # -------------------------------------------------------------- forward
+
+    def __call__(self, x, batch_sizes=None):
+        """rnn(x, batch_sizes=None) -> y; see the class docstring."""
+        xr = _raw(x)
+        if not hasattr(xr, "ndim") or xr.ndim == 0:
+            raise ValueError(f"RNN: x must be an array (X,), (B, X) or (T, B, X), got {xr!r}")
+        wdt = _raw(self.w).dtype
+        if xr.dtype != wdt:
+            raise TypeError(f"RNN: x has dtype {xr.dtype} but the weights are {wdt}; "
+                            f"convert x with x.astype(np.{wdt.name})")
+        if xr.shape[-1] != self.input_size:
+            raise ValueError(f"RNN: the last dim of x must be input_size={self.input_size}, "
+                             f"got x of shape {xr.shape}")
+        if xr.size == 0:
+            raise ValueError(f"RNN: x is empty (shape {xr.shape})")
+        if batch_sizes is None:
+            if xr.ndim > 3:
+                raise ValueError(f"RNN: x must have 1, 2 or 3 dims, got shape {xr.shape}")
+            T, B = (1, 1) if xr.ndim == 1 else (1, xr.shape[0]) if xr.ndim == 2 else xr.shape[:2]
+            bs = (int(B),) * int(T)
+        else:
+            bs = _check_batch_sizes(batch_sizes, xr.size // self.input_size)
+        H, L, dirs = self.hidden_size, self.nlayers, 1 + self.bidirectional
+        hsize = (L, bs[0], H)
+        lstm = self.rnn_type == "lstm"
+        h0 = _initial_state(self.h, hsize, wdt, "h")
+        c0 = _initial_state(self.c, hsize, wdt, "c") if lstm else None
+
+        xin = np.reshape(x, (sum(bs), self.input_size))
+        xin = _dropout(xin, self.dropout)
+        hs, cs = [], []
+        for layer in range(self.num_layers):
+            ys = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                y, hN, cN = self._layer(k, xin, None if h0 is None else h0[k],
+                                        None if c0 is None else c0[k], bs, d == 1)
+                ys.append(y)
+                hs.append(hN)
+                cs.append(cN)
+            xin = ys[0] if dirs == 1 else np.concatenate(ys, axis=1)
+            if layer < self.num_layers - 1:
+                xin = _dropout(xin, self.dropout)
+        if self.h is not None:
+            self.h = np.stack(hs)
+        if lstm and self.c is not None:
+            self.c = np.stack(cs)
+        return np.reshape(xin, xr.shape[:-1] + (H * dirs,))
+
+    def _layer(self, k, xin, h0, c0, bs, reverse):
+        """Run pseudo-layer k (0-based) over the packed input; (y, hN, cN)."""
+        G, H = self.ngates, self.hidden_size
+        wi, wh, bi, bh = (self._slice(k, part) for part in ("W", "R", "bW", "bR"))
+        if wi is None:     # skip_input: every gate sees x itself
+            xw = (xin if G == 1 else np.concatenate([xin] * G, axis=1)) + bi
+        else:
+            xw = xin @ wi.T + bi
+        ws = _Recurrence(self.rnn_type, bs, reverse)
+        out = _recur(xw, wh, bh, h0, c0, ws)
+        N, B0 = sum(bs), bs[0]
+        y = np.reshape(out[:N * H], (N, H))
+        hN = np.reshape(out[N * H:(N + B0) * H], (B0, H))
+        cN = np.reshape(out[(N + B0) * H:], (B0, H)) if self.rnn_type == "lstm" else None
+        return y, hN, cN
+
+    def _slice(self, k, part):
+        """The fused matrix/bias of all gates of pseudo-layer k (0-based):
+        'W' (G*H, in) or None, 'R' (G*H, H), 'bW' / 'bR' (G*H,)."""
+        G = self.ngates
+        first = {"W": (1, 1), "R": (G + 1, 1), "bW": (1, 2), "bR": (G + 1, 2)}[part]
+        entry = self._layout[(k + 1, first[0], first[1])]
+        if entry is None:
+            return None
+        start, shape = entry
+        shape = (G * shape[0],) + shape[1:]
+        return np.reshape(self.w[start:start + int(np.prod(shape))], shape)
+
+
+def _check_batch_sizes(batch_sizes, nrows):
+    bs = tuple(int(b) for b in np.ravel(batch_sizes))
+    if not bs or any(b < 1 for b in bs) or any(a < b for a, b in zip(bs, bs[1:])):
+        raise ValueError(f"RNN: batch_sizes must be non-increasing positive integers, "
+                         f"got {list(bs)}")
+    if sum(bs) != nrows:
+        raise ValueError(f"RNN: sum(batch_sizes)={sum(bs)} must equal the number of "
+                         f"input rows x.size // input_size = {nrows}")
+    return bs
+
+
+def _initial_state(s, hsize, dtype, name):
+    """rnn.h / rnn.c as a (L, B, H) value, or None for a zero state."""
+    if s is None or (not hasattr(s, "shape") and not isinstance(s, Value) and s == 0):
+        return None
+    sr = _raw(s)
+    if not hasattr(sr, "shape") or not _same_size(sr.shape, hsize):
+        raise ValueError(f"RNN: {name} must be None, 0 or an array of shape {hsize} "
+                         f"(layers*dirs, batch, hidden), got {getattr(sr, 'shape', sr)!r}")
+    if sr.dtype != dtype:
+        raise TypeError(f"RNN: {name} has dtype {sr.dtype}, expected {dtype}")
+    return np.reshape(s, hsize) if sr.shape != hsize else s
+
+
+def _same_size(a, b):
+    """Shapes equal up to leading ones (Knet compares ignoring trailing ones)."""
+    n = max(len(a), len(b))
+    return (1,) * (n - len(a)) + tuple(a) == (1,) * (n - len(b)) + tuple(b)
+
+
+def _dropout(x, p):
+    """Inverted dropout while training() (Knet's RNN drops its input and the
+    input of every upper layer)."""
+    if p <= 0 or not training():
+        return x
+    xr = _raw(x)
+    keep = (np.random.random_sample(xr.shape) >= p).astype(xr.dtype) / xr.dtype.type(1 - p)
+    return x * keep
+
+
+# ------------------------------------------------------------------ weight layout
+
+def _layout(r):
+    """{(layer, id, param): (start, shape) or None} with Knet's 1-based
+    numbering, and the length of w.  Matrices have Python shape (H, in)."""
+    G, H, X, L = r.ngates, r.hidden_size, r.input_size, r.nlayers
+    table, pos = {}, 0
+    for layer in range(1, L + 1):
+        first = layer == 1 or (r.bidirectional and layer == 2)
+        for id_ in range(1, 2 * G + 1):
+            if id_ > G:
+                shape = (H, H)
+            elif first:
+                shape = None if r.skip_input else (H, X)
+            else:
+                shape = (H, 2 * H if r.bidirectional else H)
+            table[(layer, id_, 1)] = None if shape is None else (pos, shape)
+            pos += 0 if shape is None else shape[0] * shape[1]
+    for layer in range(1, L + 1):
+        for id_ in range(1, 2 * G + 1):
+            table[(layer, id_, 2)] = (pos, (H,))
+            pos += H
+    return table, pos
+
+
+def rnnparam(r, layer, id, param):
+    """rnnparam(r, layer, id, param) -> one weight matrix or bias vector of ``r``.
+
+    Numbering is Knet's, 1-based:
+
+    - ``layer``: ``1..num_layers`` (``1..2*num_layers`` when bidirectional,
+      forward and backward layers alternating: 1 = first forward, 2 = first
+      backward, ...);
+    - ``id``: relu/tanh: 1 input, 2 hidden; gru: reset 1/4, update 2/5, new
+      3/6; lstm: input gate 1/5, forget 2/6, new 3/7, output 4/8 (the first
+      number multiplies the layer input, the second the hidden state);
+    - ``param``: 1 for the matrix, 2 for the bias.
+
+    A matrix has Python shape ``(hidden_size, in)`` (Knet's ``(in, hidden)`` with
+    dims reversed) and multiplies as ``x @ W.T``.  It is ``None`` for the input
+    matrices of the first layer(s) when ``skip_input``.  The result is a view
+    of ``r.w`` (writable outside ``diff``, a recorded read of it inside).
+
+    >>> r = RNN(3, 4, 'gru')
+    >>> rnnparam(r, 1, 2, 1).shape, rnnparam(r, 1, 6, 2).shape
+    ((4, 3), (4,))
+    """
+    ids = 2 * r.ngates
+    if param not in (1, 2) or not 1 <= layer <= r.nlayers or not 1 <= id <= ids:
+        raise ValueError(f"rnnparam: expected 1 <= layer <= {r.nlayers}, 1 <= id <= {ids}, "
+                         f"param in (1, 2); got layer={layer}, id={id}, param={param}")
+    entry = r._layout[(layer, id, param)]
+    if entry is None:
+        return None
+    start, shape = entry
+    return np.reshape(r.w[start:start + int(np.prod(shape))], shape)
+
+
+def rnnparams(r):
+    """rnnparams(r) -> list of every weight matrix then every bias vector of
+    ``r``, each sorted by (layer, id); ``None`` for skipped input matrices.
+
+    >>> len(rnnparams(RNN(2, 3, 'lstm')))
+    16
+    """
+    return [rnnparam(r, layer, id_, par) for par in (1, 2)
+            for layer in range(1, r.nlayers + 1) for id_ in range(1, 2 * r.ngates + 1)]
+
+
+# ------------------------------------------------------------------ the recurrence
+
+class _Recurrence:
+    """What one call of ``_recur`` needs besides its arrays: the cell type, the
+    batch size of every time step, the direction, and (after the forward
+    pass) the activations kept for the backward pass."""
+
+    def __init__(self, mode, bs, reverse):
+        self.mode, self.bs, self.reverse = mode, bs, reverse
+        self.off = np.concatenate([[0], np.cumsum(bs)]).tolist()
+        self.saved = None
+        self.cache = None
+
+    def steps(self):
+        """Time steps in processing order, each as (t, rows, p) with p the
+        previous step (None at the start)."""
+        T = len(self.bs)
+        order = range(T - 1, -1, -1) if self.reverse else range(T)
+        prev = None
+        for t in order:
+            yield t, slice(self.off[t], self.off[t] + self.bs[t]), prev
+            prev = t
+
+    def rows(self, t):
+        return slice(self.off[t], self.off[t] + self.bs[t])
+
+
+def _mm_into(A, B, C, beta):
+    """C = A @ B + beta * C by one BLAS call writing into C-contiguous C.
+
+    Row-major C is column-major C.T = B.T @ A.T, so A and B are handed to
+    BLAS as (possibly transposed) column-major operands without copies."""
+    gemm = _blas.sgemm if C.dtype == np.float32 else _blas.dgemm
+    a, ta = (B.T, 0) if B.T.flags.f_contiguous else (B, 1)
+    b, tb = (A.T, 0) if A.T.flags.f_contiguous else (A, 1)
+    gemm(1.0, a, b, beta=beta, c=C.T, trans_a=ta, trans_b=tb, overwrite_c=1)
+
+
+def _fill_prev(dst, src, init, n, m):
+    """dst (n rows) = first m rows of src, then rows m:n of init (zeros if None)."""
+    if src is not None:
+        dst[:m] = src[:m]
+    if m < n:
+        if init is None:
+            dst[m:] = 0
+        else:
+            dst[m:] = init[m:n]
+
+
+def _recur_fn(xw, R, bR, h0, c0, ws):
+    """Forward pass of one layer in one direction.  xw (N, G*H) is the input
+    projection plus bW for every packed row; returns one flat array holding y
+    (N, H), the final h (B0, H) and, for LSTMs, the final c (B0, H)."""
+    mode, bs = ws.mode, ws.bs
+    N, GH = xw.shape
+    H = R.shape[1]
+    B0, dt = bs[0], xw.dtype
+    lstm = mode == "lstm"
+    out = np.empty((N + B0 * (2 if lstm else 1)) * H, dt)
+    Y = out[:N * H].reshape(N, H)
+    hprev = np.empty((N, H), dt)           # the state each step started from
+    if mode == "gru":
+        gates = np.empty((N, GH), dt)
+        gh = np.empty((N, GH), dt)
+        xw_rz, xw_n = xw[:, :2 * H], xw[:, 2 * H:]
+    else:
+        gates = np.add(xw, bR)             # bR folded in once; h @ R.T is added per step
+    if lstm:
+        cbuf, tc, cprev = np.empty((N, H), dt), np.empty((N, H), dt), np.empty((N, H), dt)
+        tmp = np.empty((B0, H), dt)
+    for t, rows, p in ws.steps():
+        n = bs[t]
+        hp = hprev[rows]
+        _fill_prev(hp, None if p is None else Y[ws.rows(p)], h0, n, 0 if p is None else min(n, bs[p]))
+        if mode == "gru":
+            g, ght = gates[rows], gh[rows]
+            ght[...] = bR
+            _mm_into(hp, R.T, ght, 1.0)
+            np.add(xw_rz[rows], ght[:, :2 * H], out=g[:, :2 * H])
+            _expit(g[:, :2 * H], out=g[:, :2 * H])
+            r, z, nn = g[:, :H], g[:, H:2 * H], g[:, 2 * H:]
+            np.multiply(r, ght[:, 2 * H:], out=nn)
+            nn += xw_n[rows]
+            np.tanh(nn, out=nn)
+            yt = Y[rows]
+            np.subtract(hp, nn, out=yt)
+            yt *= z
+            yt += nn
+            continue
+        g = gates[rows]
+        _mm_into(hp, R.T, g, 1.0)
+        if mode == "lstm":
+            _expit(g[:, :2 * H], out=g[:, :2 * H])
+            np.tanh(g[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])
+            _expit(g[:, 3 * H:], out=g[:, 3 * H:])
+            i, f, nn, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+            cp, ct, tct = cprev[rows], cbuf[rows], tc[rows]
+            _fill_prev(cp, None if p is None else cbuf[ws.rows(p)], c0, n,
+                       0 if p is None else min(n, bs[p]))
+            np.multiply(f, cp, out=ct)
+            tm = tmp[:n]
+            np.multiply(i, nn, out=tm)
+            ct += tm
+            np.tanh(ct, out=tct)
+            np.multiply(o, tct, out=Y[rows])
+        elif mode == "tanh":
+            np.tanh(g, out=Y[rows])
+        else:
+            np.maximum(g, 0, out=Y[rows])
+    hN = out[N * H:(N + B0) * H].reshape(B0, H)
+    _final_rows(hN, Y, ws)
+    saved = {"hprev": hprev, "gates": gates}
+    if lstm:
+        _final_rows(out[(N + B0) * H:].reshape(B0, H), cbuf, ws)
+        saved.update(c=cbuf, tc=tc, cprev=cprev)
+    if mode == "gru":
+        saved["gh_n"] = gh[:, 2 * H:]
+    ws.saved = saved
+    return out
+
+
+def _final_rows(dst, buf, ws):
+    """dst (B0, H) = each sequence's state after its last processed step."""
+    bs = ws.bs
+    if ws.reverse:
+        dst[...] = buf[ws.rows(0)]
+        return
+    for t in range(len(bs)):
+        lo = bs[t + 1] if t + 1 < len(bs) else 0
+        if lo < bs[t]:
+            dst[lo:bs[t]] = buf[ws.rows(t)][lo:]
+
+
+def _recur_grad(i, dy, y, xw, R, bR, h0, c0, ws):
+    """Gradient of argument i of _recur; the backward pass through time runs
+    once per output gradient and serves every argument."""
+    if any(isinstance(a, Value) for a in (dy, xw, R, bR, h0, c0)):
+        raise NotImplementedError(
+            "RNN: second-order derivatives through an RNN are not supported (its "
+            "backward pass through time is hand-written and not recorded)")
+    if ws.cache is None or ws.cache[0] is not dy:
+        ws.cache = (dy, _backward(dy, y, xw, R, bR, h0, c0, ws))
+    return ws.cache[1][i]
+
+
+def _dense_out_grad(dy, size, dt):
+    """The output gradient as one dense flat array we may write into."""
+    if hasattr(dy, "pairs"):        # Sparse: slices read by _layer
+        g = np.zeros(size, dt)
+        for index, vals in dy.pairs:
+            if isinstance(index, slice):
+                g[index] += np.ravel(vals)
+            else:
+                np.add.at(g, index, vals)
+        return g
+    return np.array(np.broadcast_to(dy, (size,)), dtype=dt)
+
+
+def _backward(dy, y, xw, R, bR, h0, c0, ws):
+    mode, bs, s = ws.mode, ws.bs, ws.saved
+    N, GH = xw.shape
+    H = R.shape[1]
+    B0, dt = bs[0], xw.dtype
+    lstm = mode == "lstm"
+    size = (N + B0 * (2 if lstm else 1)) * H
+    g = _dense_out_grad(dy, size, dt)
+    dY = g[:N * H].reshape(N, H)           # becomes dL/dh of every step
+    Y = y[:N * H].reshape(N, H)
+    _add_final_rows(dY, g[N * H:(N + B0) * H].reshape(B0, H), ws)
+    dh0 = None if h0 is None else np.zeros((B0, H), dt)
+    dH0 = dh0 if dh0 is not None else np.zeros((B0, H), dt)   # sink for unused rows
+    hprev, gates = s["hprev"], s["gates"]
+    dG = np.empty((N, GH), dt)
+    if lstm:
+        dC = np.zeros((N, H), dt)
+        _add_final_rows(dC, g[(N + B0) * H:].reshape(B0, H), ws)
+        dc0 = None if c0 is None else np.zeros((B0, H), dt)
+        dC0 = dc0 if dc0 is not None else np.zeros((B0, H), dt)
+        cbuf, tc, cprev = s["c"], s["tc"], s["cprev"]
+        t1, t2 = np.empty((B0, H), dt), np.empty((B0, H), dt)
+    if mode == "gru":
+        dXn = np.empty((N, H), dt)
+        gh_n = s["gh_n"]
+        t1, t2 = np.empty((B0, H), dt), np.empty((B0, H), dt)
+    for t, rows, p in reversed(list(ws.steps())):
+        n = bs[t]
+        dh, d = dY[rows], dG[rows]
+        if mode == "lstm":
+            gt = gates[rows]
+            i, f, nn, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
+            dc, tct, a, b = dC[rows], tc[rows], t1[:n], t2[:n]
+            # dc += dh * o * (1 - tanh(c)^2)
+            np.multiply(tct, tct, out=a)
+            np.subtract(1, a, out=a)
+            a *= o
+            a *= dh
+            dc += a
+            # output gate: dh * tanh(c) * o(1-o)
+            do = d[:, 3 * H:]
+            np.subtract(1, o, out=b)
+            b *= o
+            np.multiply(dh, tct, out=do)
+            do *= b
+            # input gate: dc * n * i(1-i)
+            di = d[:, :H]
+            np.subtract(1, i, out=b)
+            b *= i
+            np.multiply(dc, nn, out=di)
+            di *= b
+            # forget gate: dc * cprev * f(1-f)
+            df = d[:, H:2 * H]
+            np.subtract(1, f, out=b)
+            b *= f
+            np.multiply(dc, cprev[rows], out=df)
+            df *= b
+            # new gate: dc * i * (1 - n^2)
+            dn = d[:, 2 * H:3 * H]
+            np.multiply(nn, nn, out=b)
+            np.subtract(1, b, out=b)
+            b *= i
+            np.multiply(dc, b, out=dn)
+            # dc_prev = dc * f
+            np.multiply(dc, f, out=a)
+            _scatter_prev(a, dC, dC0, ws, t, p, accumulate=False)
+        elif mode == "gru":
+            gt = gates[rows]
+            r, z, nn = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:]
+            hp, a, b = hprev[rows], t1[:n], t2[:n]
+            dr, dz, dghn, dnp = d[:, :H], d[:, H:2 * H], d[:, 2 * H:], dXn[rows]
+            # dz_pre = dh * (hprev - n) * z(1-z)
+            np.subtract(hp, nn, out=dz)
+            dz *= dh
+            np.subtract(1, z, out=a)
+            a *= z
+            dz *= a
+            # dn_pre = dh * (1-z) * (1-n^2)
+            np.subtract(1, z, out=a)
+            a *= dh
+            np.multiply(nn, nn, out=b)
+            np.subtract(1, b, out=b)
+            np.multiply(a, b, out=dnp)
+            # dr_pre = dn_pre * gh_n * r(1-r); d(gh_n) = dn_pre * r
+            np.multiply(dnp, gh_n[rows], out=dr)
+            np.subtract(1, r, out=a)
+            a *= r
+            dr *= a
+            np.multiply(dnp, r, out=dghn)
+            # the direct path h = ... + z*hprev
+            np.multiply(dh, z, out=a)
+            _scatter_prev(a, dY, dH0, ws, t, p, accumulate=True)
+        else:
+            yt = Y[rows]
+            if mode == "tanh":           # dh * (1 - y^2)
+                np.multiply(yt, yt, out=d)
+                np.subtract(1, d, out=d)
+                d *= dh
+            else:                        # dh * (y > 0)
+                np.multiply(dh, yt > 0, out=d)
+        _backprop_h(d, R, dY, dH0, ws, t, p)
+    if mode == "gru":
+        dxw = dG.copy()
+        dxw[:, 2 * H:] = dXn
+        dbR = dG.sum(axis=0)
+    else:
+        dxw = dG
+        dbR = dG.sum(axis=0)
+    dR = dG.T @ hprev
+    return (dxw, dR, dbR, dh0, dc0 if lstm else None)
+
+
+def _scatter_prev(a, buf, sink, ws, t, p, accumulate):
+    """Send the gradient ``a`` (n rows) w.r.t. the state step t started from:
+    rows that came from step p go to buf's rows of p, the others (initial
+    state) are added to ``sink``."""
+    n = ws.bs[t]
+    if p is None:
+        sink[:n] += a
+        return
+    m = min(n, ws.bs[p])
+    dst = buf[ws.rows(p)][:m]
+    if accumulate:
+        dst += a[:m]
+    else:
+        dst[...] = a[:m]
+    if m < n:
+        sink[m:n] += a[m:n]
+
+
+def _backprop_h(d, R, dY, dH0, ws, t, p):
+    """Add d @ R (the gradient w.r.t. the previous hidden state through the
+    recurrent matrix) to dY's rows of step p (and dH0 for initial rows)."""
+    n = ws.bs[t]
+    if p is not None and ws.bs[p] >= n:
+        _mm_into(d, R, dY[ws.rows(p)][:n], 1.0)
+    else:
+        _scatter_prev(d @ R, dY, dH0, ws, t, p, accumulate=True)
+
+
+def _add_final_rows(dst, g, ws):
+    """The transpose of _final_rows: add g (B0, H) to each sequence's last step."""
+    bs = ws.bs
+    if ws.reverse:
+        dst[ws.rows(0)] += g
+        return
+    for t in range(len(bs)):
+        lo = bs[t + 1] if t + 1 < len(bs) else 0
+        if lo < bs[t]:
+            dst[ws.rows(t)][lo:] += g[lo:bs[t]]
+
+
+_recur = Primitive(_recur_fn, nary_grad=_recur_grad)
