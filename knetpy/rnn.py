@@ -22,8 +22,6 @@ numpy for the cells).  Its backward is not itself recorded, so second
 derivatives through an RNN are not supported (a clear error says so).
 """
 import numpy as np
-from scipy.linalg import blas as _blas
-from scipy.special import expit as _expit
 
 from autograd.core import Param, Primitive, Value, _raw, training
 
@@ -188,11 +186,11 @@ class RNN:
         G, H = self.ngates, self.hidden_size
         wi, wh, bi, bh = (self._slice(k, part) for part in ("W", "R", "bW", "bR"))
         if wi is None:     # skip_input: every gate sees x itself
-            xw = (xin if G == 1 else np.concatenate([xin] * G, axis=1)) + bi
+            xw = xin if G == 1 else np.concatenate([xin] * G, axis=1)
         else:
-            xw = xin @ wi.T + bi
+            xw = xin @ wi.T
         ws = _Recurrence(self.rnn_type, bs, reverse)
-        out = _recur(xw, wh, bh, h0, c0, ws)
+        out = _recur(xw, wh, bi, bh, h0, c0, ws)
         N, B0 = sum(bs), bs[0]
         y = np.reshape(out[:N * H], (N, H))
         hN = np.reshape(out[N * H:(N + B0) * H], (B0, H))
@@ -322,6 +320,12 @@ def rnnparams(r):
 
 
 # ------------------------------------------------------------------ the recurrence
+#
+# Packed rows: time step t owns rows off[t] : off[t] + bs[t] of every (N, .)
+# buffer, and its active sequences are the first bs[t] of the batch
+# (batch sizes never grow with t).  A step's previous state is the output
+# of the step processed before it, or the initial state for rows that start
+# there (the backward direction picks up new sequences as it goes).
 
 class _Recurrence:
     """What one call of ``_recur`` needs besides its arrays: the cell type, the
@@ -330,305 +334,301 @@ class _Recurrence:
 
     def __init__(self, mode, bs, reverse):
         self.mode, self.bs, self.reverse = mode, bs, reverse
-        self.off = np.concatenate([[0], np.cumsum(bs)]).tolist()
+        self.off = np.concatenate([[0], np.cumsum(bs)]).astype(int).tolist()
         self.saved = None
         self.cache = None
 
     def steps(self):
-        """Time steps in processing order, each as (t, rows, p) with p the
-        previous step (None at the start)."""
+        """Time steps in processing order as (t, rows, p), p the step
+        processed before t (None for the first)."""
         T = len(self.bs)
         order = range(T - 1, -1, -1) if self.reverse else range(T)
         prev = None
         for t in order:
-            yield t, slice(self.off[t], self.off[t] + self.bs[t]), prev
+            yield t, self.rows(t), prev
             prev = t
 
     def rows(self, t):
         return slice(self.off[t], self.off[t] + self.bs[t])
 
+    def prev(self, buf, init, t, p, tmp):
+        """The (bs[t], H) state step t starts from: a view of buf's rows of
+        step p when possible, else assembled in tmp with rows of init."""
+        n = self.bs[t]
+        if p is None:
+            return init[:n]
+        m = min(n, self.bs[p])
+        src = buf[self.rows(p)]
+        if m == n:
+            return src[:n]
+        tmp[:m] = src[:m]
+        tmp[m:n] = init[m:n]
+        return tmp[:n]
 
-def _mm_into(A, B, C, beta):
-    """C = A @ B + beta * C by one BLAS call writing into C-contiguous C.
-
-    Row-major C is column-major C.T = B.T @ A.T, so A and B are handed to
-    BLAS as (possibly transposed) column-major operands without copies."""
-    gemm = _blas.sgemm if C.dtype == np.float32 else _blas.dgemm
-    a, ta = (B.T, 0) if B.T.flags.f_contiguous else (B, 1)
-    b, tb = (A.T, 0) if A.T.flags.f_contiguous else (A, 1)
-    gemm(1.0, a, b, beta=beta, c=C.T, trans_a=ta, trans_b=tb, overwrite_c=1)
-
-
-def _fill_prev(dst, src, init, n, m):
-    """dst (n rows) = first m rows of src, then rows m:n of init (zeros if None)."""
-    if src is not None:
-        dst[:m] = src[:m]
-    if m < n:
-        if init is None:
-            dst[m:] = 0
-        else:
-            dst[m:] = init[m:n]
+    def final_rows(self, dst, buf):
+        """dst (B0, H) = each sequence's state after its last processed step."""
+        if self.reverse:
+            dst[...] = buf[self.rows(0)]
+            return
+        bs = self.bs
+        for t in range(len(bs)):
+            lo = bs[t + 1] if t + 1 < len(bs) else 0
+            if lo < bs[t]:
+                dst[lo:bs[t]] = buf[self.rows(t)][lo:]
 
 
-def _recur_fn(xw, R, bR, h0, c0, ws):
+def _sigm_(a):
+    """In-place logistic sigmoid as 0.5*tanh(0.5*a)+0.5 (numpy's tanh is
+    vectorized, scipy's expit is several times slower)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     """Forward pass of one layer in one direction.  xw (N, G*H) is the input
-    projection plus bW for every packed row; returns one flat array holding y
-    (N, H), the final h (B0, H) and, for LSTMs, the final c (B0, H)."""
+    projection W x of every packed row (without bias); returns one flat array
+    holding y (N, H), the final h (B0, H) and, for LSTMs, the final c (B0, H)."""
     mode, bs = ws.mode, ws.bs
     N, GH = xw.shape
     H = R.shape[1]
     B0, dt = bs[0], xw.dtype
-    lstm = mode == "lstm"
+    lstm, gru = mode == "lstm", mode == "gru"
     out = np.empty((N + B0 * (2 if lstm else 1)) * H, dt)
     Y = out[:N * H].reshape(N, H)
-    hprev = np.empty((N, H), dt)           # the state each step started from
-    if mode == "gru":
-        gates = np.empty((N, GH), dt)
-        gh = np.empty((N, GH), dt)
-        xw_rz, xw_n = xw[:, :2 * H], xw[:, 2 * H:]
-    else:
-        gates = np.add(xw, bR)             # bR folded in once; h @ R.T is added per step
+    Rt = np.ascontiguousarray(R.T)                     # (H, G*H)
+    hz = np.zeros((B0, H), dt) if h0 is None else np.ascontiguousarray(h0)
+    tmph = np.empty((B0, H), dt)
+    saved = {}
     if lstm:
-        cbuf, tc, cprev = np.empty((N, H), dt), np.empty((N, H), dt), np.empty((N, H), dt)
-        tmp = np.empty((B0, H), dt)
+        b = bW + bR
+        # every gate as s*tanh(s*x)+off: sigm for i, f, o and tanh for n
+        s = np.full(GH, 0.5, dt)
+        s[2 * H:3 * H] = 1
+        off = s.copy()
+        off[2 * H:3 * H] = 0
+        cz = np.zeros((B0, H), dt) if c0 is None else np.ascontiguousarray(c0)
+        gates, cbuf = np.empty((N, GH), dt), np.empty((N, H), dt)
+        tmpc, tmp = np.empty((B0, H), dt), np.empty((B0, H), dt)
+        saved.update(gates=gates, c=cbuf, cz=cz)
+    elif gru:
+        gates, ghn, ght = np.empty((N, GH), dt), np.empty((N, H), dt), np.empty((B0, GH), dt)
+        saved.update(gates=gates, ghn=ghn)
+    else:
+        b = bW + bR
     for t, rows, p in ws.steps():
         n = bs[t]
-        hp = hprev[rows]
-        _fill_prev(hp, None if p is None else Y[ws.rows(p)], h0, n, 0 if p is None else min(n, bs[p]))
-        if mode == "gru":
-            g, ght = gates[rows], gh[rows]
-            ght[...] = bR
-            _mm_into(hp, R.T, ght, 1.0)
-            np.add(xw_rz[rows], ght[:, :2 * H], out=g[:, :2 * H])
-            _expit(g[:, :2 * H], out=g[:, :2 * H])
+        hp = ws.prev(Y, hz, t, p, tmph)
+        if lstm:
+            g = gates[rows]
+            np.matmul(hp, Rt, out=g)
+            g += xw[rows]
+            g += b
+            g *= s
+            np.tanh(g, out=g)
+            g *= s
+            g += off
+            i, f, nn, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+            cp = ws.prev(cbuf, cz, t, p, tmpc)
+            ct, tm = cbuf[rows], tmp[:n]
+            np.multiply(f, cp, out=ct)
+            np.multiply(i, nn, out=tm)
+            ct += tm
+            np.tanh(ct, out=tm)
+            np.multiply(o, tm, out=Y[rows])
+        elif gru:
+            g, gh, xt = gates[rows], ght[:n], xw[rows]
+            np.matmul(hp, Rt, out=gh)
+            gh += bR
+            rz = g[:, :2 * H]
+            np.add(xt[:, :2 * H], gh[:, :2 * H], out=rz)
+            rz += bW[:2 * H]
+            _sigm_(rz)
             r, z, nn = g[:, :H], g[:, H:2 * H], g[:, 2 * H:]
-            np.multiply(r, ght[:, 2 * H:], out=nn)
-            nn += xw_n[rows]
+            ghn[rows] = gh[:, 2 * H:]
+            np.multiply(r, gh[:, 2 * H:], out=nn)
+            nn += xt[:, 2 * H:]
+            nn += bW[2 * H:]
             np.tanh(nn, out=nn)
             yt = Y[rows]
             np.subtract(hp, nn, out=yt)
             yt *= z
             yt += nn
-            continue
-        g = gates[rows]
-        _mm_into(hp, R.T, g, 1.0)
-        if mode == "lstm":
-            _expit(g[:, :2 * H], out=g[:, :2 * H])
-            np.tanh(g[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])
-            _expit(g[:, 3 * H:], out=g[:, 3 * H:])
-            i, f, nn, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            cp, ct, tct = cprev[rows], cbuf[rows], tc[rows]
-            _fill_prev(cp, None if p is None else cbuf[ws.rows(p)], c0, n,
-                       0 if p is None else min(n, bs[p]))
-            np.multiply(f, cp, out=ct)
-            tm = tmp[:n]
-            np.multiply(i, nn, out=tm)
-            ct += tm
-            np.tanh(ct, out=tct)
-            np.multiply(o, tct, out=Y[rows])
-        elif mode == "tanh":
-            np.tanh(g, out=Y[rows])
         else:
-            np.maximum(g, 0, out=Y[rows])
-    hN = out[N * H:(N + B0) * H].reshape(B0, H)
-    _final_rows(hN, Y, ws)
-    saved = {"hprev": hprev, "gates": gates}
+            yt = Y[rows]
+            np.matmul(hp, Rt, out=yt)
+            yt += xw[rows]
+            yt += b
+            if mode == "tanh":
+                np.tanh(yt, out=yt)
+            else:
+                np.maximum(yt, 0, out=yt)
+    ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), Y)
     if lstm:
-        _final_rows(out[(N + B0) * H:].reshape(B0, H), cbuf, ws)
-        saved.update(c=cbuf, tc=tc, cprev=cprev)
-    if mode == "gru":
-        saved["gh_n"] = gh[:, 2 * H:]
+        ws.final_rows(out[(N + B0) * H:].reshape(B0, H), cbuf)
+    saved.update(Rt=Rt, hz=hz)
     ws.saved = saved
     return out
 
 
-def _final_rows(dst, buf, ws):
-    """dst (B0, H) = each sequence's state after its last processed step."""
-    bs = ws.bs
-    if ws.reverse:
-        dst[...] = buf[ws.rows(0)]
-        return
-    for t in range(len(bs)):
-        lo = bs[t + 1] if t + 1 < len(bs) else 0
-        if lo < bs[t]:
-            dst[lo:bs[t]] = buf[ws.rows(t)][lo:]
-
-
-def _recur_grad(i, dy, y, xw, R, bR, h0, c0, ws):
+def _recur_grad(i, dy, y, xw, R, bW, bR, h0, c0, ws):
     """Gradient of argument i of _recur; the backward pass through time runs
     once per output gradient and serves every argument."""
-    if any(isinstance(a, Value) for a in (dy, xw, R, bR, h0, c0)):
+    if any(isinstance(a, Value) for a in (dy, xw, R, bW, bR, h0, c0)):
         raise NotImplementedError(
             "RNN: second-order derivatives through an RNN are not supported (its "
             "backward pass through time is hand-written and not recorded)")
     if ws.cache is None or ws.cache[0] is not dy:
-        ws.cache = (dy, _backward(dy, y, xw, R, bR, h0, c0, ws))
+        ws.cache = (dy, _backward(dy, y, xw, h0, c0, ws))
     return ws.cache[1][i]
 
 
-def _dense_out_grad(dy, size, dt):
-    """The output gradient as one dense flat array we may write into."""
-    if hasattr(dy, "pairs"):        # Sparse: slices read by _layer
-        g = np.zeros(size, dt)
+def _split_out_grad(dy, N, B0, H, lstm):
+    """The output gradient as (dY (N, H), dhN (B0, H), dcN (B0, H)), each None
+    when zero.  Reads the slices of a Sparse gradient without densifying."""
+    bounds = [0, N * H, (N + B0) * H] + ([(N + 2 * B0) * H] if lstm else [])
+    shapes = [(N, H), (B0, H), (B0, H)]
+    parts = [None] * (len(bounds) - 1)
+    if hasattr(dy, "pairs"):
         for index, vals in dy.pairs:
-            if isinstance(index, slice):
-                g[index] += np.ravel(vals)
-            else:
-                np.add.at(g, index, vals)
-        return g
-    return np.array(np.broadcast_to(dy, (size,)), dtype=dt)
+            k = next((k for k in range(len(parts)) if isinstance(index, slice)
+                      and index.step in (None, 1) and index.indices(bounds[-1])[:2]
+                      == (bounds[k], bounds[k + 1])), None)
+            if k is None:
+                return _split_out_grad(dy.dense(), N, B0, H, lstm)
+            v = np.reshape(vals, shapes[k])
+            parts[k] = v if parts[k] is None else parts[k] + v
+    else:
+        dy = np.broadcast_to(dy, (bounds[-1],))
+        parts = [dy[bounds[k]:bounds[k + 1]].reshape(shapes[k]) for k in range(len(parts))]
+    return parts + [None] * (3 - len(parts))
 
 
-def _backward(dy, y, xw, R, bR, h0, c0, ws):
+def _backward(dy, y, xw, h0, c0, ws):
+    """Backward pass through time: (dxw, dR, dbW, dbR, dh0, dc0)."""
     mode, bs, s = ws.mode, ws.bs, ws.saved
     N, GH = xw.shape
-    H = R.shape[1]
+    Rt, hz = s["Rt"], s["hz"]
+    H = Rt.shape[0]
     B0, dt = bs[0], xw.dtype
-    lstm = mode == "lstm"
-    size = (N + B0 * (2 if lstm else 1)) * H
-    g = _dense_out_grad(dy, size, dt)
-    dY = g[:N * H].reshape(N, H)           # becomes dL/dh of every step
+    lstm, gru = mode == "lstm", mode == "gru"
     Y = y[:N * H].reshape(N, H)
-    _add_final_rows(dY, g[N * H:(N + B0) * H].reshape(B0, H), ws)
-    dh0 = None if h0 is None else np.zeros((B0, H), dt)
-    dH0 = dh0 if dh0 is not None else np.zeros((B0, H), dt)   # sink for unused rows
-    hprev, gates = s["hprev"], s["gates"]
+    dY, dhN, dcN = _split_out_grad(dy, N, B0, H, lstm)
+    # the gradient w.r.t. each sequence's running state; starts at the final one
+    dhs = np.zeros((B0, H), dt) if dhN is None else np.array(dhN, dt)
     dG = np.empty((N, GH), dt)
+    a, b, tmph = np.empty((B0, H), dt), np.empty((B0, H), dt), np.empty((B0, H), dt)
     if lstm:
-        dC = np.zeros((N, H), dt)
-        _add_final_rows(dC, g[(N + B0) * H:].reshape(B0, H), ws)
-        dc0 = None if c0 is None else np.zeros((B0, H), dt)
-        dC0 = dc0 if dc0 is not None else np.zeros((B0, H), dt)
-        cbuf, tc, cprev = s["c"], s["tc"], s["cprev"]
-        t1, t2 = np.empty((B0, H), dt), np.empty((B0, H), dt)
-    if mode == "gru":
-        dXn = np.empty((N, H), dt)
-        gh_n = s["gh_n"]
-        t1, t2 = np.empty((B0, H), dt), np.empty((B0, H), dt)
+        dcs = np.zeros((B0, H), dt) if dcN is None else np.array(dcN, dt)
+        gates, cbuf, cz, tmpc = s["gates"], s["c"], s["cz"], np.empty((B0, H), dt)
+    elif gru:
+        gates, ghn, dXn = s["gates"], s["ghn"], np.empty((N, H), dt)
     for t, rows, p in reversed(list(ws.steps())):
         n = bs[t]
-        dh, d = dY[rows], dG[rows]
-        if mode == "lstm":
+        d, an, bn = dG[rows], a[:n], b[:n]
+        if dY is None:
+            dh = np.copyto(tmph[:n], dhs[:n]) or tmph[:n]
+        else:
+            dh = np.add(dY[rows], dhs[:n], out=tmph[:n])
+        if lstm:
             gt = gates[rows]
             i, f, nn, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
-            dc, tct, a, b = dC[rows], tc[rows], t1[:n], t2[:n]
+            cp = ws.prev(cbuf, cz, t, p, tmpc)
+            dc = dcs[:n]
+            tc = np.tanh(cbuf[rows], out=an)
             # dc += dh * o * (1 - tanh(c)^2)
-            np.multiply(tct, tct, out=a)
-            np.subtract(1, a, out=a)
-            a *= o
-            a *= dh
-            dc += a
+            np.multiply(tc, tc, out=bn)
+            np.subtract(1, bn, out=bn)
+            bn *= o
+            bn *= dh
+            dc += bn
             # output gate: dh * tanh(c) * o(1-o)
-            do = d[:, 3 * H:]
-            np.subtract(1, o, out=b)
-            b *= o
-            np.multiply(dh, tct, out=do)
-            do *= b
+            np.subtract(1, o, out=bn)
+            bn *= o
+            bn *= tc
+            np.multiply(dh, bn, out=d[:, 3 * H:])
             # input gate: dc * n * i(1-i)
-            di = d[:, :H]
-            np.subtract(1, i, out=b)
-            b *= i
-            np.multiply(dc, nn, out=di)
-            di *= b
+            np.subtract(1, i, out=bn)
+            bn *= i
+            bn *= nn
+            np.multiply(dc, bn, out=d[:, :H])
             # forget gate: dc * cprev * f(1-f)
-            df = d[:, H:2 * H]
-            np.subtract(1, f, out=b)
-            b *= f
-            np.multiply(dc, cprev[rows], out=df)
-            df *= b
+            np.subtract(1, f, out=bn)
+            bn *= f
+            bn *= cp
+            np.multiply(dc, bn, out=d[:, H:2 * H])
             # new gate: dc * i * (1 - n^2)
-            dn = d[:, 2 * H:3 * H]
-            np.multiply(nn, nn, out=b)
-            np.subtract(1, b, out=b)
-            b *= i
-            np.multiply(dc, b, out=dn)
-            # dc_prev = dc * f
-            np.multiply(dc, f, out=a)
-            _scatter_prev(a, dC, dC0, ws, t, p, accumulate=False)
-        elif mode == "gru":
+            np.multiply(nn, nn, out=bn)
+            np.subtract(1, bn, out=bn)
+            bn *= i
+            np.multiply(dc, bn, out=d[:, 2 * H:3 * H])
+            dc *= f                                   # now the gradient of c_prev
+            np.matmul(d, Rt.T, out=dhs[:n])
+        elif gru:
             gt = gates[rows]
             r, z, nn = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:]
-            hp, a, b = hprev[rows], t1[:n], t2[:n]
+            hp = ws.prev(Y, hz, t, p, b)
             dr, dz, dghn, dnp = d[:, :H], d[:, H:2 * H], d[:, 2 * H:], dXn[rows]
-            # dz_pre = dh * (hprev - n) * z(1-z)
+            # update gate: dh * (hprev - n) * z(1-z)
             np.subtract(hp, nn, out=dz)
             dz *= dh
-            np.subtract(1, z, out=a)
-            a *= z
-            dz *= a
-            # dn_pre = dh * (1-z) * (1-n^2)
-            np.subtract(1, z, out=a)
-            a *= dh
-            np.multiply(nn, nn, out=b)
-            np.subtract(1, b, out=b)
-            np.multiply(a, b, out=dnp)
-            # dr_pre = dn_pre * gh_n * r(1-r); d(gh_n) = dn_pre * r
-            np.multiply(dnp, gh_n[rows], out=dr)
-            np.subtract(1, r, out=a)
-            a *= r
-            dr *= a
+            np.subtract(1, z, out=an)
+            an *= z
+            dz *= an
+            # new gate: dh * (1-z) * (1-n^2)
+            np.subtract(1, z, out=an)
+            an *= dh
+            np.multiply(nn, nn, out=bn)
+            np.subtract(1, bn, out=bn)
+            np.multiply(an, bn, out=dnp)
+            # reset gate: dn * (Rn h + bRn) * r(1-r); and d(Rn h + bRn) = dn * r
+            np.subtract(1, r, out=an)
+            an *= r
+            an *= ghn[rows]
+            np.multiply(dnp, an, out=dr)
             np.multiply(dnp, r, out=dghn)
-            # the direct path h = ... + z*hprev
-            np.multiply(dh, z, out=a)
-            _scatter_prev(a, dY, dH0, ws, t, p, accumulate=True)
+            np.multiply(dh, z, out=an)                # h = ... + z * hprev
+            np.matmul(d, Rt.T, out=dhs[:n])
+            dhs[:n] += an
         else:
             yt = Y[rows]
-            if mode == "tanh":           # dh * (1 - y^2)
+            if mode == "tanh":
                 np.multiply(yt, yt, out=d)
                 np.subtract(1, d, out=d)
                 d *= dh
-            else:                        # dh * (y > 0)
+            else:
                 np.multiply(dh, yt > 0, out=d)
-        _backprop_h(d, R, dY, dH0, ws, t, p)
-    if mode == "gru":
+            np.matmul(d, Rt.T, out=dhs[:n])
+    dR = _state_product(dG, Y, hz, h0 is not None, ws)
+    if gru:
         dxw = dG.copy()
         dxw[:, 2 * H:] = dXn
-        dbR = dG.sum(axis=0)
+        dbW, dbR = dxw.sum(axis=0), dG.sum(axis=0)
     else:
-        dxw = dG
-        dbR = dG.sum(axis=0)
-    dR = dG.T @ hprev
-    return (dxw, dR, dbR, dh0, dc0 if lstm else None)
+        dxw, dbW = dG, dG.sum(axis=0)
+        dbR = dbW.copy()
+    return (dxw, dR, dbW, dbR, dhs if h0 is not None else None,
+            dcs if lstm and c0 is not None else None)
 
 
-def _scatter_prev(a, buf, sink, ws, t, p, accumulate):
-    """Send the gradient ``a`` (n rows) w.r.t. the state step t started from:
-    rows that came from step p go to buf's rows of p, the others (initial
-    state) are added to ``sink``."""
-    n = ws.bs[t]
-    if p is None:
-        sink[:n] += a
-        return
-    m = min(n, ws.bs[p])
-    dst = buf[ws.rows(p)][:m]
-    if accumulate:
-        dst += a[:m]
-    else:
-        dst[...] = a[:m]
-    if m < n:
-        sink[m:n] += a[m:n]
-
-
-def _backprop_h(d, R, dY, dH0, ws, t, p):
-    """Add d @ R (the gradient w.r.t. the previous hidden state through the
-    recurrent matrix) to dY's rows of step p (and dH0 for initial rows)."""
-    n = ws.bs[t]
-    if p is not None and ws.bs[p] >= n:
-        _mm_into(d, R, dY[ws.rows(p)][:n], 1.0)
-    else:
-        _scatter_prev(d @ R, dY, dH0, ws, t, p, accumulate=True)
-
-
-def _add_final_rows(dst, g, ws):
-    """The transpose of _final_rows: add g (B0, H) to each sequence's last step."""
-    bs = ws.bs
-    if ws.reverse:
-        dst[ws.rows(0)] += g
-        return
-    for t in range(len(bs)):
-        lo = bs[t + 1] if t + 1 < len(bs) else 0
-        if lo < bs[t]:
-            dst[ws.rows(t)][lo:] += g[lo:bs[t]]
+def _state_product(dG, Y, hz, has_h0, ws):
+    """sum over steps of dG[rows].T @ (state the step started from) = dR."""
+    bs, N, B = ws.bs, Y.shape[0], ws.bs[0]
+    if all(n == B for n in bs):      # uniform batch: previous states are Y shifted
+        if ws.reverse:
+            dR = dG[:N - B].T @ Y[B:]
+            last = dG[N - B:]
+        else:
+            dR = dG[B:].T @ Y[:N - B]
+            last = dG[:B]
+        if has_h0:
+            dR += last.T @ hz
+        return dR
+    hprev = np.empty_like(Y)
+    for t, rows, p in ws.steps():
+        hprev[rows] = ws.prev(Y, hz, t, p, np.empty((B, Y.shape[1]), Y.dtype))
+    return dG.T @ hprev
 
 
 _recur = Primitive(_recur_fn, nary_grad=_recur_grad)
