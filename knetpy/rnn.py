@@ -167,8 +167,8 @@ class RNN:
             ys = []
             for d in range(dirs):
                 k = layer * dirs + d
-                y, hN, cN = self._layer(k, xin, None if h0 is None else h0[k],
-                                        None if c0 is None else c0[k], bs, d == 1)
+                y, hN, cN = self._layer(k, xin, None if h0 is None else _layer_state(h0, k),
+                                        None if c0 is None else _layer_state(c0, k), bs, d == 1)
                 ys.append(y)
                 hs.append(hN)
                 cs.append(cN)
@@ -232,6 +232,16 @@ def _initial_state(s, hsize, dtype, name):
     if sr.dtype != dtype:
         raise TypeError(f"RNN: {name} has dtype {sr.dtype}, expected {dtype}")
     return np.reshape(s, hsize) if sr.shape != hsize else s
+
+
+def _layer_state_grad(dy, y, s, k):
+    # dense on purpose: a Sparse gradient would reach np.stack's gradient
+    # (a stacked final state fed back as rnn.h), which slices its input
+    zeros = np.zeros_like(_raw(dy))
+    return np.stack([dy if j == k else zeros for j in range(np.shape(_raw(s))[0])])
+
+
+_layer_state = Primitive(lambda s, k: s[k], (_layer_state_grad,))
 
 
 def _same_size(a, b):
