@@ -21,6 +21,8 @@ hand-written backward through time (one GEMM per step each way, in-place
 numpy for the cells).  Its backward is not itself recorded, so second
 derivatives through an RNN are not supported (a clear error says so).
 """
+from types import SimpleNamespace
+
 import numpy as np
 
 from autograd.core import Param, Primitive, Value, _raw, training
@@ -349,30 +351,33 @@ class _Recurrence:
         self.cache = None
 
     def steps(self):
-        """Time steps in processing order as (t, rows, p), p the step
-        processed before t (None for the first)."""
+        """Time steps in processing order as (t, p), p the step processed
+        before t (None for the first)."""
         T = len(self.bs)
         order = range(T - 1, -1, -1) if self.reverse else range(T)
         prev = None
         for t in order:
-            yield t, self.rows(t), prev
+            yield t, prev
             prev = t
 
-    def rows(self, t):
-        return slice(self.off[t], self.off[t] + self.bs[t])
+    def rows(self, t, lo=0, n=None):
+        """Packed rows of sequences lo, lo+1, ... (n of them, default all
+        active ones) at step t."""
+        n = self.bs[t] - lo if n is None else n
+        return slice(self.off[t] + lo, self.off[t] + lo + n)
 
-    def prev(self, buf, init, t, p, tmp):
-        """The (bs[t], H) state step t starts from: a view of buf's rows of
-        step p when possible, else assembled in tmp with rows of init."""
-        n = self.bs[t]
+    def prev(self, buf, init, t, p, tmp, lo, n):
+        """The (n, H) state that sequences lo:lo+n start step t from: a view of
+        buf's rows of step p when possible, else assembled in tmp with rows
+        of init (sequences that start at t)."""
         if p is None:
-            return init[:n]
-        m = min(n, self.bs[p])
-        src = buf[self.rows(p)]
+            return init[lo:lo + n]
+        m = max(0, min(n, self.bs[p] - lo))
+        src = buf[self.rows(p, lo, m)]
         if m == n:
-            return src[:n]
-        tmp[:m] = src[:m]
-        tmp[m:n] = init[m:n]
+            return src
+        tmp[:m] = src
+        tmp[m:n] = init[lo + m:lo + n]
         return tmp[:n]
 
     def final_rows(self, dst, buf):
@@ -406,60 +411,73 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     B0, dt = bs[0], xw.dtype
     lstm, gru = mode == "lstm", mode == "gru"
     out = np.empty((N + B0 * (2 if lstm else 1)) * H, dt)
-    Y = out[:N * H].reshape(N, H)
-    Rt = np.ascontiguousarray(R.T)                     # (H, G*H)
-    hz = np.zeros((B0, H), dt) if h0 is None else np.ascontiguousarray(h0)
-    tmph = np.empty((B0, H), dt)
-    saved = {}
+    c = SimpleNamespace(ws=ws, xw=xw, bW=bW, bR=bR, H=H, Y=out[:N * H].reshape(N, H),
+                        Rt=np.ascontiguousarray(R.T),
+                        hz=np.zeros((B0, H), dt) if h0 is None else np.ascontiguousarray(h0))
     if lstm:
-        b = bW + bR
+        c.b = bW + bR
         # every gate as s*tanh(s*x)+off: sigm for i, f, o and tanh for n
-        s = np.full(GH, 0.5, dt)
-        s[2 * H:3 * H] = 1
-        off = s.copy()
-        off[2 * H:3 * H] = 0
-        cz = np.zeros((B0, H), dt) if c0 is None else np.ascontiguousarray(c0)
-        gates, cbuf = np.empty((N, GH), dt), np.empty((N, H), dt)
-        tmpc, tmp = np.empty((B0, H), dt), np.empty((B0, H), dt)
-        saved.update(gates=gates, c=cbuf, cz=cz)
+        c.s = np.full(GH, 0.5, dt)
+        c.s[2 * H:3 * H] = 1
+        c.off = c.s.copy()
+        c.off[2 * H:3 * H] = 0
+        c.cz = np.zeros((B0, H), dt) if c0 is None else np.ascontiguousarray(c0)
+        c.gates, c.cbuf = np.empty((N, GH), dt), np.empty((N, H), dt)
     elif gru:
-        gates, ghn, ght = np.empty((N, GH), dt), np.empty((N, H), dt), np.empty((B0, GH), dt)
-        saved.update(gates=gates, ghn=ghn)
+        c.gates, c.ghn = np.empty((N, GH), dt), np.empty((N, H), dt)
     else:
-        b = bW + bR
-    for t, rows, p in ws.steps():
-        n = bs[t]
-        hp = ws.prev(Y, hz, t, p, tmph)
-        if lstm:
-            g = gates[rows]
+        c.b = bW + bR
+    _forward_rows(c, 0, B0)
+    ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), c.Y)
+    if lstm:
+        ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.cbuf)
+    ws.saved = c
+    return out
+
+
+def _forward_rows(c, lo, hi):
+    """The forward recurrence of sequences lo:hi."""
+    ws, H, Y, Rt, xw = c.ws, c.H, c.Y, c.Rt, c.xw
+    mode, dt = ws.mode, xw.dtype
+    tmph, tmpc, tmp = (np.empty((hi - lo, H), dt) for _ in range(3))
+    if mode == "gru":
+        ght = np.empty((hi - lo, 3 * H), dt)
+    for t, p in ws.steps():
+        n = min(ws.bs[t], hi) - lo
+        if n <= 0:
+            continue
+        rows = ws.rows(t, lo, n)
+        hp = ws.prev(Y, c.hz, t, p, tmph, lo, n)
+        if mode == "lstm":
+            g = c.gates[rows]
             np.matmul(hp, Rt, out=g)
             g += xw[rows]
-            g += b
-            g *= s
+            g += c.b
+            g *= c.s
             np.tanh(g, out=g)
-            g *= s
-            g += off
+            g *= c.s
+            g += c.off
             i, f, nn, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            cp = ws.prev(cbuf, cz, t, p, tmpc)
-            ct, tm = cbuf[rows], tmp[:n]
+            cp = ws.prev(c.cbuf, c.cz, t, p, tmpc, lo, n)
+            ct, tm = c.cbuf[rows], tmp[:n]
             np.multiply(f, cp, out=ct)
             np.multiply(i, nn, out=tm)
             ct += tm
             np.tanh(ct, out=tm)
             np.multiply(o, tm, out=Y[rows])
-        elif gru:
-            g, gh, xt = gates[rows], ght[:n], xw[rows]
+        elif mode == "gru":
+            g, gh, xt = c.gates[rows], ght[:n], xw[rows]
             np.matmul(hp, Rt, out=gh)
-            gh += bR
+            gh += c.bR
             rz = g[:, :2 * H]
             np.add(xt[:, :2 * H], gh[:, :2 * H], out=rz)
-            rz += bW[:2 * H]
+            rz += c.bW[:2 * H]
             _sigm_(rz)
             r, z, nn = g[:, :H], g[:, H:2 * H], g[:, 2 * H:]
-            ghn[rows] = gh[:, 2 * H:]
+            c.ghn[rows] = gh[:, 2 * H:]
             np.multiply(r, gh[:, 2 * H:], out=nn)
             nn += xt[:, 2 * H:]
-            nn += bW[2 * H:]
+            nn += c.bW[2 * H:]
             np.tanh(nn, out=nn)
             yt = Y[rows]
             np.subtract(hp, nn, out=yt)
@@ -469,17 +487,11 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
             yt = Y[rows]
             np.matmul(hp, Rt, out=yt)
             yt += xw[rows]
-            yt += b
+            yt += c.b
             if mode == "tanh":
                 np.tanh(yt, out=yt)
             else:
                 np.maximum(yt, 0, out=yt)
-    ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), Y)
-    if lstm:
-        ws.final_rows(out[(N + B0) * H:].reshape(B0, H), cbuf)
-    saved.update(Rt=Rt, hz=hz)
-    ws.saved = saved
-    return out
 
 
 def _recur_grad(i, dy, y, xw, R, bW, bR, h0, c0, ws):
@@ -517,46 +529,64 @@ def _split_out_grad(dy, N, B0, H, lstm):
 
 def _backward(dy, y, xw, h0, c0, ws):
     """Backward pass through time: (dxw, dR, dbW, dbR, dh0, dc0)."""
-    mode, bs, s = ws.mode, ws.bs, ws.saved
+    c = ws.saved
     N, GH = xw.shape
-    Rt, hz = s["Rt"], s["hz"]
-    H = Rt.shape[0]
+    H, bs = c.H, ws.bs
     B0, dt = bs[0], xw.dtype
-    lstm, gru = mode == "lstm", mode == "gru"
-    Y = y[:N * H].reshape(N, H)
-    dY, dhN, dcN = _split_out_grad(dy, N, B0, H, lstm)
-    # the gradient w.r.t. each sequence's running state; starts at the final one
-    dhs = np.zeros((B0, H), dt) if dhN is None else np.array(dhN, dt)
-    dG = np.empty((N, GH), dt)
-    a, b, tmph = np.empty((B0, H), dt), np.empty((B0, H), dt), np.empty((B0, H), dt)
+    lstm, gru = ws.mode == "lstm", ws.mode == "gru"
+    c.Y = y[:N * H].reshape(N, H)
+    c.dY, dhN, dcN = _split_out_grad(dy, N, B0, H, lstm)
+    # gradients w.r.t. each sequence's running state, starting at the final one
+    c.dhs = np.zeros((B0, H), dt) if dhN is None else np.array(dhN, dt)
+    c.dG = np.empty((N, GH), dt)
     if lstm:
-        dcs = np.zeros((B0, H), dt) if dcN is None else np.array(dcN, dt)
-        gates, cbuf, cz, tmpc = s["gates"], s["c"], s["cz"], np.empty((B0, H), dt)
+        c.dcs = np.zeros((B0, H), dt) if dcN is None else np.array(dcN, dt)
     elif gru:
-        gates, ghn, dXn = s["gates"], s["ghn"], np.empty((N, H), dt)
-    for t, rows, p in reversed(list(ws.steps())):
-        n = bs[t]
-        d, an, bn = dG[rows], a[:n], b[:n]
+        c.dXn = np.empty((N, H), dt)
+    _backward_rows(c, 0, B0)
+    dG = c.dG
+    dR = _state_product(dG, c.Y, c.hz, h0 is not None, ws)
+    if gru:
+        dxw = dG.copy()
+        dxw[:, 2 * H:] = c.dXn
+        dbW, dbR = dxw.sum(axis=0), dG.sum(axis=0)
+    else:
+        dxw, dbW = dG, dG.sum(axis=0)
+        dbR = dbW.copy()
+    return (dxw, dR, dbW, dbR, c.dhs if h0 is not None else None,
+            c.dcs if lstm and c0 is not None else None)
+
+
+def _backward_rows(c, lo, hi):
+    """The backward recurrence of sequences lo:hi (steps in reverse order)."""
+    ws, H, Y, dY, Rt, dhs = c.ws, c.H, c.Y, c.dY, c.Rt, c.dhs
+    mode, dt = ws.mode, Y.dtype
+    a, b, tmph, tmpc = (np.empty((hi - lo, H), dt) for _ in range(4))
+    for t, p in reversed(list(ws.steps())):
+        n = min(ws.bs[t], hi) - lo
+        if n <= 0:
+            continue
+        rows, st = ws.rows(t, lo, n), slice(lo, lo + n)
+        d, an, bn = c.dG[rows], a[:n], b[:n]
         if dY is None:
-            dh = np.copyto(tmph[:n], dhs[:n]) or tmph[:n]
+            dh = tmph[:n]
+            dh[...] = dhs[st]
         else:
-            dh = np.add(dY[rows], dhs[:n], out=tmph[:n])
-        if lstm:
-            gt = gates[rows]
+            dh = np.add(dY[rows], dhs[st], out=tmph[:n])
+        if mode == "lstm":
+            gt = c.gates[rows]
             i, f, nn, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
-            cp = ws.prev(cbuf, cz, t, p, tmpc)
-            dc = dcs[:n]
-            tc = np.tanh(cbuf[rows], out=an)
-            # dc += dh * o * (1 - tanh(c)^2)
-            np.multiply(tc, tc, out=bn)
-            np.subtract(1, bn, out=bn)
-            bn *= o
+            cp = ws.prev(c.cbuf, c.cz, t, p, tmpc, lo, n)
+            dc, ht = c.dcs[st], Y[rows]
+            tc = np.tanh(c.cbuf[rows], out=an)
+            # dc += dh * o * (1 - tanh(c)^2) = dh * (o - h * tanh(c))
+            np.multiply(ht, tc, out=bn)
+            np.subtract(o, bn, out=bn)
             bn *= dh
             dc += bn
-            # output gate: dh * tanh(c) * o(1-o)
+            # output gate: dh * tanh(c) * o(1-o) = dh * h * (1-o)
             np.subtract(1, o, out=bn)
-            bn *= o
-            bn *= tc
+            bn *= ht
             np.multiply(dh, bn, out=d[:, 3 * H:])
             # input gate: dc * n * i(1-i)
             np.subtract(1, i, out=bn)
@@ -574,12 +604,12 @@ def _backward(dy, y, xw, h0, c0, ws):
             bn *= i
             np.multiply(dc, bn, out=d[:, 2 * H:3 * H])
             dc *= f                                   # now the gradient of c_prev
-            np.matmul(d, Rt.T, out=dhs[:n])
-        elif gru:
-            gt = gates[rows]
+            np.matmul(d, Rt.T, out=dhs[st])
+        elif mode == "gru":
+            gt = c.gates[rows]
             r, z, nn = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:]
-            hp = ws.prev(Y, hz, t, p, b)
-            dr, dz, dghn, dnp = d[:, :H], d[:, H:2 * H], d[:, 2 * H:], dXn[rows]
+            hp = ws.prev(Y, c.hz, t, p, tmpc, lo, n)
+            dr, dz, dghn, dnp = d[:, :H], d[:, H:2 * H], d[:, 2 * H:], c.dXn[rows]
             # update gate: dh * (hprev - n) * z(1-z)
             np.subtract(hp, nn, out=dz)
             dz *= dh
@@ -595,12 +625,12 @@ def _backward(dy, y, xw, h0, c0, ws):
             # reset gate: dn * (Rn h + bRn) * r(1-r); and d(Rn h + bRn) = dn * r
             np.subtract(1, r, out=an)
             an *= r
-            an *= ghn[rows]
+            an *= c.ghn[rows]
             np.multiply(dnp, an, out=dr)
             np.multiply(dnp, r, out=dghn)
             np.multiply(dh, z, out=an)                # h = ... + z * hprev
-            np.matmul(d, Rt.T, out=dhs[:n])
-            dhs[:n] += an
+            np.matmul(d, Rt.T, out=dhs[st])
+            dhs[st] += an
         else:
             yt = Y[rows]
             if mode == "tanh":
@@ -609,17 +639,7 @@ def _backward(dy, y, xw, h0, c0, ws):
                 d *= dh
             else:
                 np.multiply(dh, yt > 0, out=d)
-            np.matmul(d, Rt.T, out=dhs[:n])
-    dR = _state_product(dG, Y, hz, h0 is not None, ws)
-    if gru:
-        dxw = dG.copy()
-        dxw[:, 2 * H:] = dXn
-        dbW, dbR = dxw.sum(axis=0), dG.sum(axis=0)
-    else:
-        dxw, dbW = dG, dG.sum(axis=0)
-        dbR = dbW.copy()
-    return (dxw, dR, dbW, dbR, dhs if h0 is not None else None,
-            dcs if lstm and c0 is not None else None)
+            np.matmul(d, Rt.T, out=dhs[st])
 
 
 def _state_product(dG, Y, hz, has_h0, ws):
@@ -636,8 +656,9 @@ def _state_product(dG, Y, hz, has_h0, ws):
             dR += last.T @ hz
         return dR
     hprev = np.empty_like(Y)
-    for t, rows, p in ws.steps():
-        hprev[rows] = ws.prev(Y, hz, t, p, np.empty((B, Y.shape[1]), Y.dtype))
+    tmp = np.empty((B, Y.shape[1]), Y.dtype)
+    for t, p in ws.steps():
+        hprev[ws.rows(t)] = ws.prev(Y, hz, t, p, tmp, 0, bs[t])
     return dG.T @ hprev
 
 
