@@ -5,3 +5,4 @@ answers are 0-based, and reductions take numpy's ``axis=``.
 """
 from autograd import (Param, cat1d, diff, gcheck, grad, gradloss, params,  # noqa: F401
                       training, value)
+from .rnn import *  # noqa: F401,F403
