@@ -6,3 +6,11 @@ answers are 0-based, and reductions take numpy's ``axis=``.
 from autograd import (Param, cat1d, diff, gcheck, grad, gradloss, params,  # noqa: F401
                       training, value)
 from .rnn import *  # noqa: F401,F403
+from .device import *  # noqa: F401,F403
+from .knetarray import *  # noqa: F401,F403
+from .init import *  # noqa: F401,F403
+from .activations import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .batchnorm import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

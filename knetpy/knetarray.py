@@ -71,6 +71,8 @@ def run(kernel, *args, **kw):
     >>> run("softmax", np.zeros(2), None, 1)
     array([0.5, 0.5])
     """
+    if _has_value(args):     # grad(f)(param) outside diff hands kernels the Param itself
+        args = tuple(_raw(a) for a in args)
     be = _backend_of(args)
     if be is None:
         return getattr(backends.numpy_backend, kernel)(*args, **kw)
