@@ -190,8 +190,12 @@ class KnetArray:
         be = self._be
         if method == "__call__" and not kw and ufunc.nout == 1 and ufunc.nin in (1, 2):
             args = _unwrap(inputs)
-            r = be.unary(ufunc.__name__, *args) if ufunc.nin == 1 else \
-                be.binary(ufunc.__name__, *args)
+            if ufunc is np.matmul:
+                r = be.matmul(*args)
+            elif ufunc.nin == 1:
+                r = be.unary(ufunc.__name__, *args)
+            else:
+                r = be.binary(ufunc.__name__, *args)
             return _wrap(r, be)
         if method == "reduce" and ufunc in _REDUCE_UFUNCS and set(kw) <= {"axis", "keepdims"}:
             r = be.reduce(_REDUCE_UFUNCS[ufunc], _unwrap(inputs[0]), kw.get("axis", 0),
