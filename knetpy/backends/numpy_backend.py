@@ -116,10 +116,10 @@ def _shift(x, axis):
 def softmax(x, axis, algo):
     """exp(x) normalized over ``axis`` (None: all); algo 0 no max shift, 1 shifted,
     2 the log of it (logsoftmax)."""
-    dt = np.result_type(x)
-    xc = x.astype(_compute_dtype(x), copy=False)
     if algo == 2:
         return logsoftmax(x, axis)
+    dt = np.result_type(x)
+    xc = x.astype(_compute_dtype(x), copy=False)
     z = np.exp(xc) if algo == 0 else np.exp(_shift(xc, axis)[0])
     z /= np.sum(z, axis=axis, keepdims=True)
     return z.astype(dt, copy=False)
@@ -138,7 +138,8 @@ def logsumexp(x, axis, keepdims):
     dt = np.result_type(x)
     z, m = _shift(x.astype(_compute_dtype(x), copy=False), axis)
     np.exp(z, out=z)
-    y = np.log(np.sum(z, axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):         # an all -inf slice gives -inf
+        y = np.log(np.sum(z, axis=axis, keepdims=True)) + m
     if not keepdims:
         y = np.squeeze(y, axis=axis) if axis is not None else y.reshape(())
     return y.astype(dt, copy=False)
