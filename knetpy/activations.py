@@ -225,7 +225,7 @@ def logsumexp(x, axis=None, keepdims=False):
     (None: everything), computed without overflow (1e4 is fine).
 
     >>> float(logsumexp(np.array([1e4, 1e4])))
-    10000.693147180559
+    10000.69314718056
     """
     _check_float(x, "logsumexp")
     return _logsumexp(x, normalize_axis(axis, np.ndim(_raw(x)), "logsumexp"), bool(keepdims))

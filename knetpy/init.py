@@ -114,7 +114,7 @@ def kaiming_uniform(*dims, gain=np.sqrt(2.0), mode="fan_in", dtype=np.float32):
     """kaiming_uniform(*dims, gain=sqrt(2), mode='fan_in', dtype=float32): uniform
     in ±gain*sqrt(3/fan) with fan = fan_in or fan_out (He et al. 2015).
 
-    >>> float(abs(kaiming_uniform(100, 50)).max()) <= np.sqrt(2) * np.sqrt(3 / 50)
+    >>> bool(abs(kaiming_uniform(100, 50)).max() <= np.sqrt(2) * np.sqrt(3 / 50))
     True
     """
     dims, dtype = _dims(dims, "kaiming_uniform"), _float(dtype, "kaiming_uniform")

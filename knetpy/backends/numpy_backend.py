@@ -176,59 +176,55 @@ def nll_backward(x, answers, axis):
     return z.astype(dt, copy=False)
 
 
-def _bn_axes(x):
-    return (0,) + tuple(range(2, np.ndim(x)))
-
-
-def _bn_shape(x):
-    return (1, np.shape(x)[1]) + (1,) * (np.ndim(x) - 2)
+def _ncl(x, cd):
+    """x viewed as (N, C, L) in the compute dtype (L = 1 for 2-D x)."""
+    s = np.shape(x)
+    return x.reshape(s[0], s[1], -1).astype(cd, copy=False)
 
 
 def bn_stats(x):
     """(mean, biased variance) of x over every axis but 1, each of shape (C,)."""
-    xc = x.astype(_compute_dtype(x), copy=False)
-    axes = _bn_axes(x)
-    mean = np.mean(xc, axis=axes, keepdims=True)
-    d = xc - mean
-    var = np.mean(d * d, axis=axes)
-    return mean.reshape(-1), var
+    x3 = _ncl(x, _compute_dtype(x))
+    n = x3.shape[0] * x3.shape[2]
+    mean = x3.sum(axis=(0, 2)) / n
+    xc = x3 - mean[:, None]
+    return mean, np.einsum("ncl,ncl->c", xc, xc) / n
 
 
 def bn_forward(x, mean, var, gamma, beta, eps):
     """(x - mean) / sqrt(var + eps) * gamma + beta per channel (axis 1);
     gamma/beta may be None (1 and 0)."""
-    dt = np.result_type(x)
-    cd = _compute_dtype(x)
-    shape = _bn_shape(x)
+    dt, cd = np.result_type(x), _compute_dtype(x)
     scale = 1 / np.sqrt(var.astype(cd) + eps)
     if gamma is not None:
         scale = scale * gamma.astype(cd)
     shift = -mean.astype(cd) * scale
     if beta is not None:
         shift = shift + beta.astype(cd)
-    y = x.astype(cd, copy=False) * scale.reshape(shape)
-    y += shift.reshape(shape)
-    return y.astype(dt, copy=False)
+    y = _ncl(x, cd) * scale[:, None]
+    y += shift[:, None]
+    return y.reshape(np.shape(x)).astype(dt, copy=False)
 
 
 def bn_backward(dy, x, mean, var, gamma, eps, need_dx=True):
     """(dx, dgamma, dbeta) of bn_forward in training mode (mean and var are the
-    batch statistics of x); dx is None when not ``need_dx``."""
-    dt = np.result_type(x)
-    cd = _compute_dtype(x)
-    shape, axes = _bn_shape(x), _bn_axes(x)
-    n = np.size(x) // np.shape(x)[1]
-    inv = (1 / np.sqrt(var.astype(cd) + eps)).reshape(shape)
-    xhat = (x.astype(cd, copy=False) - mean.astype(cd).reshape(shape)) * inv
-    dyc = dy.astype(cd, copy=False)
-    dbeta = np.sum(dyc, axis=axes)
-    dgamma = np.sum(dyc * xhat, axis=axes)
+    batch statistics of x); dx is None when not ``need_dx``.
+
+    dx = G*dy + B*(x - mean) + c per channel, with G = gamma/std,
+    B = -G*dgamma/(n*std), c = -G*dbeta/n: four passes over the data."""
+    dt, cd = np.result_type(x), _compute_dtype(x)
+    x3, d3 = _ncl(x, cd), _ncl(dy, cd)
+    n = x3.shape[0] * x3.shape[2]
+    mean, inv = mean.astype(cd), 1 / np.sqrt(var.astype(cd) + eps)
+    xc = x3 - mean[:, None]
+    dbeta = d3.sum(axis=(0, 2))
+    dgamma = inv * np.einsum("ncl,ncl->c", d3, xc)
     dx = None
     if need_dx:
-        g = inv if gamma is None else inv * gamma.astype(cd).reshape(shape)
-        xhat *= (dgamma / n).reshape(shape)
-        dx = dyc - (dbeta / n).reshape(shape)
-        dx -= xhat
-        dx *= g
-        dx = dx.astype(dt, copy=False)
+        G = inv if gamma is None else inv * gamma.astype(cd)
+        dx = d3 * G[:, None]
+        xc *= (-G * inv * dgamma / n)[:, None]
+        dx += xc
+        dx += (-G * dbeta / n)[:, None]
+        dx = dx.reshape(np.shape(x)).astype(dt, copy=False)
     return dx, dgamma.astype(dt, copy=False), dbeta.astype(dt, copy=False)
