@@ -158,6 +158,7 @@ class EmulatedKernel:
         self.signature = sig().decode()
         self._launch.argtypes = [ctypes.POINTER(ctypes.c_uint)] * 2 + [ctypes.c_void_p]
         self._error = lib.knetemu_error
+        self._error.restype = ctypes.c_char_p
 
     def _pack(self, args):
         if len(args) != len(self.signature):
