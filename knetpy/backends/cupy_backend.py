@@ -297,6 +297,8 @@ class KernelBackend:
         bits = _BITS[x.dtype]
         kept_shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
         count = math.prod(x.shape[d] for d in axes)
+        if not axes:                                  # nothing to reduce (axis=() or 0-d x)
+            return self.contiguous(x).copy()
         out = self._empty(kept_shape, x.dtype)
         if out.size == 0:
             return out
