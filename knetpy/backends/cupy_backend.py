@@ -795,6 +795,6 @@ def _backend():
 def __getattr__(attr):
     """The module is the backend ``knetpy.backends.use("cupy")`` selects: every
     contract function is the method of one KernelBackend on a CupyDevice."""
-    if attr.startswith("__"):
-        raise AttributeError(attr)
+    if attr.startswith("_") or not (hasattr(KernelBackend, attr) or attr in ("xp", "dev")):
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
     return getattr(_backend(), attr)
