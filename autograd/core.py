@@ -329,7 +329,10 @@ def record(f, args, kw, root_index=None):
     if root_index is not None:
         args = list(args)
         for i in (root_index if isinstance(root_index, tuple) else (root_index,)):
-            args[i] = Result(args[i], tape)
+            a = args[i]
+            if isinstance(a, Param):   # a Param root stays visible to the enclosing tapes
+                a = _tapes[-1].box_param(a) if _tapes else a.value
+            args[i] = Result(a, tape)
             tape.roots.append(args[i])
     _tapes.append(tape)
     try:

@@ -157,7 +157,7 @@ def broadcast_back(g, shape):
     """g broadcast to ``shape``: a fresh array, or a recorded broadcast."""
     if isinstance(g, Value):
         return np.broadcast_to(g, shape)
-    out = np.empty(shape, np.result_type(g))
+    out = np.empty_like(g, shape=shape)     # empty_like keeps g's array type (device)
     out[...] = g
     return out
 

@@ -27,17 +27,13 @@ import numpy as np
 
 from autograd.core import Param, Primitive, Value, _raw, training
 
+from .init import rng, xavier_uniform
+
 __all__ = ["RNN", "rnnparam", "rnnparams"]
 
 _TYPES = ("relu", "tanh", "lstm", "gru")
 _NGATES = {"relu": 1, "tanh": 1, "lstm": 4, "gru": 3}
 _NAMES = {"relu": "RNNRELU", "tanh": "RNNTANH", "lstm": "LSTM", "gru": "GRU"}
-
-
-def _xavier_uniform(*shape):
-    """Uniform in +-sqrt(6/(fan_in+fan_out)) (Knet's xavier) for a 2-D shape."""
-    s = np.sqrt(6.0 / (shape[0] + shape[1]))
-    return np.random.uniform(-s, s, size=shape)
 
 
 # ------------------------------------------------------------------ the RNN object
@@ -81,7 +77,7 @@ class RNN:
 
     def __init__(self, input_size, hidden_size, rnn_type="lstm", num_layers=1,
                  bidirectional=False, dropout=0.0, skip_input=False, h=None, c=None,
-                 dtype=np.float32, winit=_xavier_uniform, binit=np.zeros, finit=np.ones):
+                 dtype=np.float32, winit=xavier_uniform, binit=np.zeros, finit=np.ones):
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
                         ("num_layers", num_layers)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
@@ -258,7 +254,7 @@ def _dropout(x, p):
     if p <= 0 or not training():
         return x
     xr = _raw(x)
-    keep = (np.random.random_sample(xr.shape) >= p).astype(xr.dtype) / xr.dtype.type(1 - p)
+    keep = (rng().random(xr.shape) >= p).astype(xr.dtype) / xr.dtype.type(1 - p)
     return x * keep
 
 
