@@ -22,7 +22,7 @@ def gcheck(f, *args, kw=None, nsample=10, atol=0.01, rtol=0.05, delta=1e-4, verb
 
     def loss():
         y = f(*args, **kw)
-        return y if np.size(_raw(y)) == 1 else np.sum(y)
+        return y if np.ndim(_raw(y)) == 0 else np.sum(y)
 
     found = {id(p): p for p in params(list(args)) + params(kw)}
     saved = {}

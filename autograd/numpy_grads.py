@@ -23,11 +23,20 @@ def _dtype(x):
     return np.result_type(_raw(x))
 
 
+def _fit(dy, x):
+    """dy passed straight through to input ``x``: a Sparse dy of the
+    (broadcast) output shape is densified unless it already has x's shape,
+    because the tape sums only dense gradients back over broadcast axes."""
+    if dy.__class__ is Sparse and dy.shape != _shape(x):
+        return dy.dense()
+    return dy
+
+
 # ------------------------------------------------------------ elementwise
 LN2, LN10 = np.log(2.0), np.log(10.0)
 
-defgrad(np.add, lambda dy, y, a, b: dy, lambda dy, y, a, b: dy)
-defgrad(np.subtract, lambda dy, y, a, b: dy, lambda dy, y, a, b: -dy)
+defgrad(np.add, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: _fit(dy, b))
+defgrad(np.subtract, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: -_fit(dy, b))
 defgrad(np.multiply, lambda dy, y, a, b: dy * b, lambda dy, y, a, b: dy * a)
 defgrad(np.true_divide, lambda dy, y, a, b: dy / b, lambda dy, y, a, b: -dy * y / b)
 defgrad(np.negative, lambda dy, y, x: -dy)
@@ -65,8 +74,8 @@ defgrad(np.logaddexp2, lambda dy, y, a, b: dy * np.exp2(a - y),
 defgrad(np.arctan2, lambda dy, y, a, b: dy * b / (a * a + b * b),
         lambda dy, y, a, b: -dy * a / (a * a + b * b))
 defgrad(np.hypot, lambda dy, y, a, b: dy * a / y, lambda dy, y, a, b: dy * b / y)
-defgrad(np.remainder, lambda dy, y, a, b: dy, lambda dy, y, a, b: -dy * np.floor_divide(a, b))
-defgrad(np.fmod, lambda dy, y, a, b: dy, lambda dy, y, a, b: -dy * np.trunc(np.true_divide(a, b)))
+defgrad(np.remainder, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: -dy * np.floor_divide(a, b))
+defgrad(np.fmod, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: -dy * np.trunc(np.true_divide(a, b)))
 
 
 def _pick(first):
@@ -255,7 +264,7 @@ def _transpose_grad(dy, y, x, axes=None):
 defgrad(np.transpose, _transpose_grad)
 defgrad(np.swapaxes, lambda dy, y, x, a, b: np.swapaxes(dy, a, b))
 defgrad(np.moveaxis, lambda dy, y, x, src, dst: np.moveaxis(dy, dst, src))
-defgrad(np.broadcast_to, lambda dy, y, x, shape, **k: dy)     # summed back by unbroadcast
+defgrad(np.broadcast_to, lambda dy, y, x, shape, **k: _fit(dy, x))     # summed back by unbroadcast
 defgrad(np.flip, lambda dy, y, x, axis=None: np.flip(dy, axis))
 defgrad(np.fliplr, lambda dy, y, x: np.fliplr(dy))
 defgrad(np.flipud, lambda dy, y, x: np.flipud(dy))
@@ -281,6 +290,8 @@ def _concat(axis, *arrays):
 
 
 def _concat_grad(i, dy, y, axis, *arrays):
+    if isinstance(dy, Sparse):
+        dy = dy.dense()
     if axis is None:
         sizes = [np.size(_raw(a)) for a in arrays]
         start = sum(sizes[:i - 1])

@@ -59,14 +59,45 @@ class Sparse:
         """c * self, still sparse."""
         return Sparse(self.shape, self.dtype, [(i, v * c) for i, v in self.pairs])
 
+    # Arithmetic with anything but a scalar factor densifies, so a gradient
+    # function written for arrays (``dy * cos(x)``, ``dy[i]``, ``dy / b``)
+    # works unchanged when it receives a Sparse.
     def __mul__(self, c):
         return self.scale(c) if np.isscalar(c) else self.dense() * c
 
     def __rmul__(self, c):
         return self.scale(c) if np.isscalar(c) else c * self.dense()
 
+    def __truediv__(self, c):
+        return self.scale(1 / c) if np.isscalar(c) else self.dense() / c
+
+    def __rtruediv__(self, c):
+        return c / self.dense()
+
+    def __sub__(self, other):
+        return self.add(-other)
+
+    def __rsub__(self, other):
+        return self.scale(-1).add(other)
+
+    def __pow__(self, c):
+        return self.dense() ** c
+
+    def __matmul__(self, other):
+        return self.dense() @ other
+
+    def __rmatmul__(self, other):
+        return other @ self.dense()
+
+    def __getitem__(self, index):
+        return self.dense()[index]
+
     def __neg__(self):
         return self.scale(-1)
+
+    def reshape(self, *shape):
+        """The dense gradient reshaped."""
+        return self.dense().reshape(*shape)
 
     def __array__(self, dtype=None, copy=None):
         d = self.dense()
