@@ -14,3 +14,4 @@ from .losses import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
+from . import datasets  # noqa: F401
