@@ -12,6 +12,8 @@ outer one.  A Result belongs to exactly one tape (its *level*), so values
 of different tapes are never confused; this is what makes higher-order and
 nested-closure gradients come out right.
 """
+import math
+
 import numpy as np
 
 from .sparse import Sparse
@@ -291,20 +293,29 @@ def sweep(tape, out, dy=None, keep=False):
     tape.grads = {}
     if dy is None:
         v = _raw(out.value)
-        dy = np.ones_like(v) if hasattr(v, "dtype") else 1.0
+        dy = np.ones_like(v) if v.__class__ is np.ndarray else \
+            v.dtype.type(1) if isinstance(v, np.generic) else 1.0
     out.outgrad = dy
     for node in reversed(tape.nodes):
         dy = node.outgrad
-        if dy is not None:
-            node.outgrad = None
-            prim, y, args, kw = node.prim, node.value, node.args, node.kw
-            for i, parent in node.parents:
-                g = prim.grads[i] if i < len(prim.grads) else None
-                g = g(dy, y, *args, **kw) if g is not None else prim.nary_grad(i, dy, y, *args, **kw)
-                if g is None:
-                    continue
-                g = unbroadcast(g, parent.value)
-                parent.outgrad = g if parent.outgrad is None else add_grads(parent.outgrad, g)
+        if dy is None:
+            continue
+        node.outgrad = None
+        prim, y, args, kw = node.prim, node.value, node.args, node.kw
+        grads = prim.grads
+        for i, parent in node.parents:
+            if i < len(grads):
+                g = grads[i](dy, y, *args, **kw)
+            else:
+                g = prim.nary_grad(i, dy, y, *args, **kw)
+            if g is None:
+                continue
+            pv = parent.value
+            # unbroadcast, except in the common case of a gradient that already fits
+            if not (g.__class__ is np.ndarray and pv.__class__ is np.ndarray
+                    and g.shape == pv.shape and g.dtype == pv.dtype):
+                g = unbroadcast(g, pv)
+            parent.outgrad = g if parent.outgrad is None else add_grads(parent.outgrad, g)
         if not keep:
             node.args = node.kw = node.parents = node.prim = None
     for p, box in tape.pboxes.values():
@@ -350,8 +361,9 @@ def record(f, args, kw, root_index=None):
 def _run(f, args, kw, root_index=None):
     """record + check that the output is a scalar + sweep with dy = 1."""
     tape, out = record(f, args, kw, root_index)
-    shape = np.shape(_raw(out.value))
-    if int(np.prod(shape)) != 1:
+    v = _raw(out.value)
+    shape = v.shape if hasattr(v, "shape") else np.shape(v)
+    if math.prod(shape) != 1:
         raise ValueError(f"diff: the function must return a scalar (one element) to be "
                          f"differentiated, but it returned an array of shape {shape}")
     sweep(tape, out)     # for nested tapes the sweep is recorded on the outer ones
@@ -380,6 +392,8 @@ def _tape_grad(y, x):
 
 
 def _densify(g, x):
+    if g.__class__ is np.ndarray:
+        return g
     if g is None:
         return np.zeros_like(_raw(x)) if hasattr(_raw(x), "shape") else 0.0 * _raw(x)
     return g.dense() if g.__class__ is Sparse else g
@@ -419,15 +433,22 @@ def _functional(f, argnum, with_loss):
     if not callable(f):
         raise TypeError(f"grad: f must be callable or the Result of diff, got {type(f).__name__}")
 
+    single = not isinstance(argnum, tuple)
+
     def gradfun(*args, **kw):
-        idx = argnum if isinstance(argnum, tuple) else (argnum,)
-        for i in idx:
-            if not -len(args) <= i < len(args):
-                raise IndexError(f"grad: argnum={i} but the function got {len(args)} arguments")
-        idx = tuple(i % len(args) for i in idx)
-        tape, out = _run(f, args, kw, idx)
-        gs = tuple(_densify(tape.grads[id(r)][1], r.value) for r in tape.roots)
-        g = gs if isinstance(argnum, tuple) else gs[0]
+        n = len(args)
+        if single and 0 <= argnum < n:
+            tape, out = _run(f, args, kw, argnum)
+            r = tape.roots[0]
+            g = _densify(tape.grads[id(r)][1], r.value)
+        else:
+            idx = (argnum,) if single else argnum
+            for i in idx:
+                if not -n <= i < n:
+                    raise IndexError(f"grad: argnum={i} but the function got {n} arguments")
+            tape, out = _run(f, args, kw, tuple(i % n for i in idx))
+            g = tuple(_densify(tape.grads[id(r)][1], r.value) for r in tape.roots)
+            g = g[0] if single else g
         return (g, out.value) if with_loss else g
     gradfun.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     gradfun.__doc__ = f"Gradient of {getattr(f, '__name__', 'f')} with respect to argument {argnum}."

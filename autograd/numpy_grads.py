@@ -166,6 +166,8 @@ def broadcast_back(g, shape):
     """g broadcast to ``shape``: a fresh array, or a recorded broadcast."""
     if isinstance(g, Value):
         return np.broadcast_to(g, shape)
+    if g.__class__ is Sparse:
+        g = g.dense()
     out = np.empty_like(g, shape=shape)     # empty_like keeps g's array type (device)
     out[...] = g
     return out
@@ -177,7 +179,16 @@ def _count(x, axis):
 
 
 def _sum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    if axis is None:      # dy is a scalar (or all-ones shape): it broadcasts as it is
+        return broadcast_back(dy, _shape(x))
     return broadcast_back(_expand(dy, x, axis, keepdims), _shape(x))
+
+
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    """np.sum, calling the reduction directly for ndarrays (saves numpy's Python wrapper)."""
+    if a.__class__ is np.ndarray:
+        return np.add.reduce(a, axis, dtype, out, keepdims, **kw)
+    return np.sum(a, axis, dtype, out, keepdims=keepdims, **kw)
 
 
 def _mean_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
@@ -205,7 +216,7 @@ def _prod_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
     return _expand(dy, x, axis, keepdims) * _expand(y, x, axis, keepdims) / x
 
 
-_sum = defgrad(np.sum, _sum_grad)
+_sum = FUNCTIONS[np.sum] = Primitive(_np_sum, (_sum_grad,))
 defgrad(np.mean, _mean_grad)
 for _f in (np.max, np.min, np.amax, np.amin):
     defgrad(_f, _extreme_grad)

@@ -1,0 +1,141 @@
+"""Cost of the tape itself: knetpy's autograd vs PyTorch CPU vs HIPS autograd.
+
+Two figures per framework, both forward + backward on 10-element float64
+arrays, where the arithmetic is negligible and only the bookkeeping counts:
+
+* per op: a chain of K = 100 elementwise ops (sin, tanh, multiply by a
+  constant, add a constant, in turn); (time(K=100) - time(K=1)) / 99.
+* fixed cost: one gradient call of a function with K = 1 op.
+
+HIPS autograd has the same import name as ours, so it runs in its own venv
+(``bench/.hips-venv``, made here with ``pip install autograd`` on first use)
+in a subprocess that runs this file with ``--hips``.
+
+    .venv/bin/python bench/tape.py
+"""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+N, K = 10, 100
+HERE = os.path.dirname(os.path.abspath(__file__))
+HIPS_VENV = os.path.join(HERE, ".hips-venv")
+
+
+def chain(np_, x, k):
+    """k cheap elementwise ops in turn, then a sum (the same code for every numpy-like module)."""
+    for i in range(k):
+        r = i % 4
+        x = np_.sin(x) if r == 0 else np_.tanh(x) if r == 1 else x * 1.01 if r == 2 else x + 0.1
+    return np_.sum(x)
+
+
+def best_per_call(f, min_time=0.2, reps=5):
+    """Best over ``reps`` rounds of the mean time of one call of f()."""
+    f()
+    n, t = 1, 0.0
+    while t < min_time / reps:            # calibrate the number of calls per round
+        n *= 2
+        t0 = time.perf_counter()
+        for _ in range(n):
+            f()
+        t = time.perf_counter() - t0
+    best = t / n
+    for _ in range(reps - 1):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            f()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
+def costs(make_step):
+    """(seconds per op, fixed seconds per gradient call) from steps of K and 1 ops."""
+    t_k, t_1 = best_per_call(make_step(K)), best_per_call(make_step(1))
+    return (t_k - t_1) / (K - 1), t_1
+
+
+def knetpy_step(k):
+    from autograd import grad
+    g = grad(lambda x: chain(np, x, k))
+    x = np.linspace(0.1, 1.0, N)
+    return lambda: g(x)
+
+
+def knetpy_param_step(k):
+    from autograd import Param, diff, grad
+    w = Param(np.linspace(0.1, 1.0, N))
+    return lambda: grad(diff(lambda: chain(np, w, k)), w)
+
+
+def torch_step(k):
+    import torch
+    torch.set_num_threads(1)
+    x = torch.linspace(0.1, 1.0, N, dtype=torch.float64, requires_grad=True)
+
+    def step():
+        x.grad = None
+        chain(torch, x, k).backward()
+        return x.grad
+    return step
+
+
+def hips_step(k):
+    import autograd
+    import autograd.numpy as anp
+    g = autograd.grad(lambda x: chain(anp, x, k))
+    x = np.linspace(0.1, 1.0, N)
+    return lambda: g(x)
+
+
+def hips_costs():
+    """Run this file under the HIPS venv; None when it cannot be made."""
+    py = os.path.join(HIPS_VENV, "bin", "python")
+    if not os.path.exists(py):
+        try:
+            subprocess.run([sys.executable, "-m", "venv", HIPS_VENV], check=True)
+            subprocess.run([py, "-m", "pip", "install", "-q", "autograd", "numpy"], check=True)
+        except (subprocess.CalledProcessError, OSError) as e:
+            print(f"HIPS autograd unavailable ({e}); skipped")
+            return None
+    # cwd=/ so that our own `autograd` folder is not on the path
+    out = subprocess.run([py, os.path.abspath(__file__), "--hips"], cwd="/",
+                         capture_output=True, text=True)
+    if out.returncode:
+        print(f"HIPS autograd run failed:\n{out.stderr}")
+        return None
+    per_op, fixed = map(float, out.stdout.split())
+    return per_op, fixed
+
+
+def main():
+    rows = [("knetpy grad(f)(x)", costs(knetpy_step)),
+            ("knetpy diff + Param", costs(knetpy_param_step))]
+    try:
+        rows.append(("torch CPU", costs(torch_step)))
+    except ImportError:
+        print("torch not installed (pip install torch==2.13.0); skipped")
+    hips = hips_costs()
+    if hips:
+        rows.append(("HIPS autograd", hips))
+    ref = dict(rows)
+    print(f"chain of {K} elementwise ops on {N}-element float64 arrays, forward + backward")
+    print(f"{'':22s}{'µs/op':>8s}{'fixed µs':>10s}{'op/torch':>10s}{'fixed/torch':>13s}{'op/HIPS':>9s}")
+    for name, (op, fixed) in rows:
+        line = f"{name:22s}{op * 1e6:8.2f}{fixed * 1e6:10.1f}"
+        if "torch CPU" in ref:
+            t_op, t_fixed = ref["torch CPU"]
+            line += f"{op / t_op:10.2f}{fixed / t_fixed:13.2f}"
+        if hips:
+            line += f"{op / hips[0]:9.2f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    if "--hips" in sys.argv:
+        print(*costs(hips_step))
+    else:
+        main()
