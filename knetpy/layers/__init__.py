@@ -3,5 +3,23 @@
 A layer is a callable object whose weights are ``Param`` attributes, found by
 ``autograd.params(model)``.  Arrays are batch-first (images NCHW).  Training
 behaviour follows ``training()`` unless forced with ``trainmode``/``testmode``.
+
+The functional forms with LuxLib's arguments (``dropout``, ``alpha_dropout``)
+are attributes of this package but are left out of ``__all__`` so that
+``from knetpy.layers import *`` does not replace ``knetpy.dropout``.
 """
+from . import base as _base, containers as _containers, basic as _basic, conv as _conv, \
+    pooling as _pooling, dropout as _dropout, misc as _misc
 from .base import *  # noqa: F401,F403
+from .containers import *  # noqa: F401,F403
+from .basic import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .misc import *  # noqa: F401,F403
+
+__all__ = [n for m in (_base, _containers, _basic, _conv, _pooling, _dropout, _misc)
+           for n in m.__all__]
+
+# functional forms (after the star imports: ``dropout`` is also the submodule's name)
+from .dropout import alpha_dropout, dropout  # noqa: E402,F401,F811

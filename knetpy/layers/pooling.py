@@ -1,0 +1,257 @@
+"""pooling: max / mean / LP pooling layers, global and adaptive (NCHW, any number of
+spatial axes).
+
+Windows are gathered by indexing a padded, flattened copy of the input, so
+every pool is differentiable through the recorded indexing and reduction
+(including higher-order gradients).  Padding follows the conv layers: an int,
+one int per spatial axis, ``2*D`` ints ``(lo_1, hi_1, lo_2, hi_2, ...)`` or
+``SamePad()``.  Max pooling pads with -inf; mean pooling pads with zeros and
+divides by the full window size (padding counts, as NNlib and PyTorch's
+default do).
+"""
+import numbers
+
+import numpy as np
+
+from autograd.core import _raw
+
+from .base import Layer
+from .conv import SamePad, expand_pad, ntuple
+
+__all__ = ["MaxPool", "MeanPool", "LPPool", "GlobalMaxPool", "GlobalMeanPool", "GlobalLPPool",
+           "AdaptiveMaxPool", "AdaptiveMeanPool", "AdaptiveLPPool"]
+
+
+def _spatial(x, D, fname):
+    s = np.shape(_raw(x))
+    if D is not None and len(s) != D + 2:
+        raise ValueError(f"{fname}: x must be (N, C) + {D} spatial axes, got shape {s}")
+    if len(s) < 3:
+        raise ValueError(f"{fname}: x must be (N, C, spatial...), got shape {s}")
+    if np.result_type(_raw(x)).kind != "f":
+        raise TypeError(f"{fname}: x must hold floats, got dtype {np.result_type(_raw(x))}")
+    return s
+
+
+def windows(x, window, stride, pads, dilation, padval, fname="pool"):
+    """Gather every pooling window: ``(N, C, *out, K)`` with K = prod(window)."""
+    s = np.shape(_raw(x))
+    D = len(window)
+    if any(lo or hi for lo, hi in pads):
+        x = np.pad(x, [(0, 0), (0, 0)] + [tuple(p) for p in pads], constant_values=padval)
+    P = np.shape(_raw(x))[2:]
+    outs, idxs = [], []
+    for d in range(D):
+        keff = (window[d] - 1) * dilation[d] + 1
+        o = (P[d] - keff) // stride[d] + 1
+        if o < 1:
+            raise ValueError(f"{fname}: window {window} (dilation {dilation}) is larger than "
+                             f"the padded input {tuple(P)}")
+        outs.append(o)
+        idxs.append(np.arange(o)[:, None] * stride[d] + np.arange(window[d])[None, :] * dilation[d])
+    # flat index over the padded spatial block: shape out_1..out_D, k_1..k_D
+    flat = np.zeros((1,) * (2 * D), np.intp)
+    mult = 1
+    for d in reversed(range(D)):
+        shp = [1] * (2 * D)
+        shp[d], shp[D + d] = outs[d], window[d]
+        flat = flat + np.reshape(idxs[d], shp) * mult
+        mult *= P[d]
+    flat = np.reshape(flat, tuple(outs) + (-1,))
+    xf = np.reshape(x, (s[0], s[1], -1))
+    return xf[:, :, flat]
+
+
+def _lp(g, p, axis):
+    return np.sum(np.abs(g) ** p, axis=axis) ** (1.0 / p)
+
+
+class _Pool(Layer):
+    kind = None
+
+    def __init__(self, window, stride=None, pad=0, dilation=1, p=2):
+        if isinstance(window, numbers.Integral):
+            window = (window,)
+        self.window = ntuple(window, len(window), type(self).__name__, "window")
+        D = len(self.window)
+        self.stride = self.window if stride is None else ntuple(stride, D, type(self).__name__,
+                                                                "stride")
+        self.dilation = ntuple(dilation, D, type(self).__name__, "dilation")
+        self.pad = pad
+        expand_pad(pad, self.window, self.dilation, self.stride, type(self).__name__)  # validate
+        if self.kind == "lp" and (not isinstance(p, numbers.Real) or p <= 0):
+            raise ValueError(f"{type(self).__name__}: p must be a positive number, got {p!r}")
+        self.p = p
+
+    def __call__(self, x):
+        fname = type(self).__name__
+        _spatial(x, len(self.window), fname)
+        pads = expand_pad(self.pad, self.window, self.dilation, self.stride, fname)
+        padval = -np.inf if self.kind == "max" else 0.0
+        g = windows(x, self.window, self.stride, pads, self.dilation, padval, fname)
+        if self.kind == "max":
+            return np.max(g, axis=-1)
+        if self.kind == "mean":
+            return np.mean(g, axis=-1)
+        return _lp(g, self.p, -1)
+
+    def extra_repr(self):
+        s = ", ".join(map(str, self.window))
+        s = f"({s},)" if len(self.window) == 1 else f"({s})"
+        if self.stride != self.window:
+            s += f", stride={self.stride}"
+        if self.pad != 0:
+            s += f", pad={self.pad}"
+        if any(d != 1 for d in self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.kind == "lp":
+            s += f", p={self.p}"
+        return s
+
+
+class MaxPool(_Pool):
+    """MaxPool(window, stride=window, pad=0, dilation=1): maximum over each window.
+
+    ``window`` has one size per spatial axis (``(2, 2)`` for images).
+
+    >>> MaxPool((2, 2))(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    kind = "max"
+
+
+class MeanPool(_Pool):
+    """MeanPool(window, stride=window, pad=0, dilation=1): mean over each window.
+
+    >>> MeanPool((2, 2))(np.ones((1, 3, 4, 4))).shape
+    (1, 3, 2, 2)
+    """
+    kind = "mean"
+
+
+class LPPool(_Pool):
+    """LPPool(window, stride=window, pad=0, dilation=1, p=2): ``(Σ|x|^p)^(1/p)`` per window.
+
+    >>> LPPool((2,), p=2)(np.array([[[3.0, 4.0]]]))
+    array([[[5.]]])
+    """
+    kind = "lp"
+
+
+class _Global(Layer):
+    kind = None
+
+    def __init__(self, p=2):
+        if self.kind == "lp" and (not isinstance(p, numbers.Real) or p <= 0):
+            raise ValueError(f"GlobalLPPool: p must be a positive number, got {p!r}")
+        self.p = p
+
+    def __call__(self, x):
+        s = _spatial(x, None, type(self).__name__)
+        axes = tuple(range(2, len(s)))
+        if self.kind == "max":
+            return np.max(x, axis=axes, keepdims=True)
+        if self.kind == "mean":
+            return np.mean(x, axis=axes, keepdims=True)
+        return np.sum(np.abs(x) ** self.p, axis=axes, keepdims=True) ** (1.0 / self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}" if self.kind == "lp" else ""
+
+
+class GlobalMaxPool(_Global):
+    """GlobalMaxPool(): ``(N, C, H, W) -> (N, C, 1, 1)``, the maximum of each feature map.
+
+    >>> GlobalMaxPool()(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
+    array([3., 7.])
+    """
+    kind = "max"
+
+
+class GlobalMeanPool(_Global):
+    """GlobalMeanPool(): ``(N, C, H, W) -> (N, C, 1, 1)``, the mean of each feature map.
+
+    >>> GlobalMeanPool()(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
+    array([1.5, 5.5])
+    """
+    kind = "mean"
+
+
+class GlobalLPPool(_Global):
+    """GlobalLPPool(p=2): ``(N, C, H, W) -> (N, C, 1, 1)``, the p-norm of each feature map.
+
+    >>> GlobalLPPool()(np.full((1, 1, 2, 2), 2.0)).ravel()
+    array([4.])
+    """
+    kind = "lp"
+
+
+def adaptive_window(insize, outsize, fname):
+    """Lux's adaptive rule: stride = in // out, window = in - (out-1)*stride, no padding."""
+    if len(insize) != len(outsize):
+        raise ValueError(f"{fname}: output_size {tuple(outsize)} needs {len(outsize)} spatial "
+                         f"axes, the input has {len(insize)}")
+    for i, o in zip(insize, outsize):
+        if o > i:
+            raise ValueError(f"{fname}: output_size {tuple(outsize)} larger than the input's "
+                             f"spatial size {tuple(insize)}")
+    stride = tuple(i // o for i, o in zip(insize, outsize))
+    window = tuple(i - (o - 1) * s for i, o, s in zip(insize, outsize, stride))
+    return window, stride
+
+
+class _Adaptive(Layer):
+    kind = None
+
+    def __init__(self, output_size, p=2):
+        if isinstance(output_size, numbers.Integral):
+            output_size = (output_size,)
+        self.output_size = ntuple(output_size, len(output_size), type(self).__name__,
+                                  "output_size")
+        if self.kind == "lp" and (not isinstance(p, numbers.Real) or p <= 0):
+            raise ValueError(f"AdaptiveLPPool: p must be a positive number, got {p!r}")
+        self.p = p
+
+    def __call__(self, x):
+        fname = type(self).__name__
+        s = _spatial(x, len(self.output_size), fname)
+        window, stride = adaptive_window(s[2:], self.output_size, fname)
+        g = windows(x, window, stride, [(0, 0)] * len(window), (1,) * len(window), 0.0, fname)
+        if self.kind == "max":
+            return np.max(g, axis=-1)
+        if self.kind == "mean":
+            return np.mean(g, axis=-1)
+        return _lp(g, self.p, -1)
+
+    def extra_repr(self):
+        s = f"{self.output_size}"
+        return s + (f", p={self.p}" if self.kind == "lp" else "")
+
+
+class AdaptiveMaxPool(_Adaptive):
+    """AdaptiveMaxPool(output_size): max pooling with the window chosen to give
+    spatial size ``output_size`` (stride = in // out, window = in - (out-1)*stride).
+
+    >>> AdaptiveMaxPool((5, 2))(np.zeros((2, 3, 10, 4))).shape
+    (2, 3, 5, 2)
+    """
+    kind = "max"
+
+
+class AdaptiveMeanPool(_Adaptive):
+    """AdaptiveMeanPool(output_size): mean pooling to spatial size ``output_size``.
+
+    >>> AdaptiveMeanPool((1, 1))(np.ones((2, 3, 4, 4))).shape
+    (2, 3, 1, 1)
+    """
+    kind = "mean"
+
+
+class AdaptiveLPPool(_Adaptive):
+    """AdaptiveLPPool(output_size, p=2): LP pooling to spatial size ``output_size``.
+
+    >>> AdaptiveLPPool((2,))(np.ones((1, 1, 8))).ravel()
+    array([2., 2.])
+    """
+    kind = "lp"
