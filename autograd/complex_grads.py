@@ -1,0 +1,146 @@
+"""Gradients with complex numbers (HIPS autograd's convention).
+
+For a real-valued loss L of a complex z = x + iy the gradient is
+
+    dL/dz = dL/dx - i dL/dy
+
+and a complex-valued output carries such a gradient too (of the real part
+of whatever it feeds).  With this convention the gradient of a holomorphic
+function f is its complex derivative f'(z), and its backward rule is
+``dy * f'(z)`` with no conjugation: the rules written for real numbers
+(multiply, exp, sin, matmul, ...) already hold.  The functions that are not
+holomorphic need their own rules, which this module registers:
+
+    abs(z)    dy * conj(z) / |z|        (0 at z = 0)
+    real(z)   dy                         imag(z)   -i dy
+    conj(z)   conj(dy)                   angle(z)  dy * conj(i z) / |z|^2
+    power(a, b) with complex a: log of a negative base is complex, not 0
+    var/std   mean of |z - mean|^2 (numpy's definition)
+    vdot(a, b) conjugates a
+
+Each rule keeps the existing real-number rule for real inputs.  When the
+gradient of a real input comes out complex only its real part is kept.
+
+>>> import numpy as np
+>>> from autograd import grad
+>>> complex(grad(lambda z: np.abs(z) ** 2)(1 + 2j))      # 2 conj(z)
+(2-4j)
+"""
+import numpy as np
+
+from . import numpy_grads as _numpy_grads  # noqa: F401  (these rules replace some of its rules)
+from .core import FUNCTIONS, UFUNCS, Primitive, _raw
+from .numpy_grads import defgrad
+
+
+def is_complex(x):
+    """True when x (a value, Param or Result) holds complex numbers."""
+    return np.iscomplexobj(_raw(x))
+
+
+def match(x, g):
+    """g as the gradient of x: its real part when x is real."""
+    return np.real(g) if is_complex(g) and not is_complex(x) else g
+
+
+def _previous(fn):
+    prev = UFUNCS.get(fn) if isinstance(fn, np.ufunc) else FUNCTIONS.get(fn)
+    return prev if isinstance(prev, Primitive) else None
+
+
+def complex_aware(fn, *rules):
+    """Register ``rules`` (one per argument, None for none) for ``fn`` when any
+    argument is complex, keeping the rule already registered otherwise."""
+    prev = _previous(fn)
+
+    def pick(i, rule):
+        old = prev.grad_of(i) if prev is not None else None
+        if rule is None:
+            return old
+
+        def g(dy, y, *args, **kw):
+            if old is not None and not any(is_complex(a) for a in args):
+                return old(dy, y, *args, **kw)
+            return rule(dy, y, *args, **kw)
+        return g
+    return defgrad(fn, *[pick(i, r) for i, r in enumerate(rules)])
+
+
+# ---------------------------------------------------------- non-holomorphic
+def _abs_grad(dy, y, x):
+    return dy * np.conj(x) / np.where(np.equal(_raw(y), 0), 1, y)
+
+
+complex_aware(np.absolute, _abs_grad)
+defgrad(np.conjugate, lambda dy, y, x: match(x, np.conj(dy)))
+defgrad(np.real, lambda dy, y, x: np.real(dy))
+
+
+def _imag_grad(dy, y, x):
+    if not is_complex(x):
+        return None                      # imag of a real array is constant zero
+    return -1j * np.real(dy)
+
+
+defgrad(np.imag, _imag_grad)
+
+
+def _angle_grad(dy, y, z, deg=False):
+    if not is_complex(z):
+        return None                      # 0 or pi: piecewise constant
+    r2 = np.real(z * np.conj(z))
+    g = np.real(dy) * np.conj(1j * z) / np.where(np.equal(_raw(r2), 0), 1, r2)
+    return g * (180 / np.pi) if deg else g
+
+
+defgrad(np.angle, _angle_grad)
+defgrad(np.real_if_close, lambda dy, y, a, tol=100: match(a, dy))
+
+
+def _power_exponent(dy, y, a, b):
+    return dy * y * np.log(np.where(np.equal(_raw(a), 0), 1, a))
+
+
+complex_aware(np.power, None, _power_exponent)
+complex_aware(np.float_power, None, _power_exponent)
+
+
+# ---------------------------------------------------------- composites
+_var_real, _std_real = FUNCTIONS.get(np.var), FUNCTIONS.get(np.std)
+
+
+def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    if not is_complex(x) and _var_real is not None:
+        return _var_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+    shape = np.shape(_raw(x))
+    axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    n = int(np.prod([shape[a] for a in axes]))
+    d = x - np.mean(x, axis=axis, keepdims=True)
+    return np.sum(np.real(d * np.conj(d)), axis=axis, keepdims=keepdims) / (n - ddof)
+
+
+def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    if not is_complex(x) and _std_real is not None:
+        return _std_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+    return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def _vdot(a, b):
+    return np.sum(np.conj(np.ravel(a)) * np.ravel(b))
+
+
+FUNCTIONS[np.var] = _var
+FUNCTIONS[np.std] = _std
+FUNCTIONS[np.vdot] = _vdot
+
+
+def _astype(x, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+def _astype_grad(dy, y, x, dtype):
+    xd = np.result_type(_raw(x))
+    return FUNCTIONS["astype"](match(x, dy), xd)
+
+
+FUNCTIONS["astype"] = Primitive(_astype, (_astype_grad,))

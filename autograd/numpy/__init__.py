@@ -1,0 +1,41 @@
+"""autograd.numpy: numpy for code written against HIPS autograd.
+
+``import autograd.numpy as np`` gives numpy's whole namespace.  Most numpy
+functions already record themselves when handed a Param or a recorded value
+(through the array protocol), so they are numpy's own functions.  This module
+adds the forms that numpy cannot dispatch on its own:
+
+* ``np.array([...])`` / ``np.asarray([...])`` of lists holding recorded values,
+* ``np.r_[...]`` / ``np.c_[...]`` without in-place writes,
+* ``column_stack``, ``dstack``, ``append``, ``select`` of recorded values,
+
+and the submodules ``random``, ``linalg`` and ``fft``.
+
+>>> import autograd.numpy as np
+>>> from autograd import grad
+>>> grad(lambda x: np.sum(np.array([x, 2 * x, x ** 2])))(3.0)
+9.0
+"""
+import numpy as _np
+from numpy import *  # noqa: F401,F403
+
+from .. import numpy_grads as _numpy_grads  # noqa: F401  (gradients of numpy)
+from .. import complex_grads as _complex_grads  # noqa: F401  (complex-aware rules, after numpy_grads)
+from .. import fft_grads as _fft_grads  # noqa: F401
+from ..core import FUNCTIONS as _FUNCTIONS
+from .creation import array, asarray, asanyarray, c_, r_  # noqa: F401
+from .stacking import append, column_stack, dstack, row_stack, select  # noqa: F401
+from . import fft, linalg, random  # noqa: F401,E402
+
+for _fn, _impl in [(_np.column_stack, column_stack), (_np.dstack, dstack),
+                   (_np.append, append), (_np.select, select)]:
+    _FUNCTIONS.setdefault(_fn, _impl)      # plain numpy calls on recorded values too
+del _fn, _impl
+
+
+def __getattr__(name):
+    """Names numpy has but does not list in ``__all__`` (looked up lazily)."""
+    try:
+        return getattr(_np, name)
+    except AttributeError:
+        raise AttributeError(f"module 'autograd.numpy' has no attribute {name!r}") from None

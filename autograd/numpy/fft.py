@@ -1,0 +1,24 @@
+"""autograd.numpy.fft: numpy.fft with gradients (see autograd.fft_grads).
+
+Every transform (fft, ifft, rfft, irfft, hfft, ihfft and their 2-D and N-D
+forms) and fftshift/ifftshift is differentiable, for real and complex
+input, any ``n``/``s``, ``axis``/``axes`` and ``norm``.
+
+>>> import autograd.numpy as np
+>>> from autograd import grad
+>>> g = grad(lambda x: np.sum(np.abs(np.fft.fft(x)) ** 2))(np.ones(4))
+>>> bool(np.allclose(g, 8 * np.ones(4)))
+True
+"""
+import numpy.fft as _fft
+from numpy.fft import *  # noqa: F401,F403
+
+from .. import fft_grads as _fft_grads  # noqa: F401  (registers the gradients)
+
+
+def __getattr__(name):
+    """Every other name of numpy.fft."""
+    try:
+        return getattr(_fft, name)
+    except AttributeError:
+        raise AttributeError(f"module 'autograd.numpy.fft' has no attribute {name!r}") from None

@@ -1,0 +1,27 @@
+"""autograd.numpy.linalg: numpy.linalg's functions.
+
+They dispatch recorded arguments through the array protocol, so the
+gradients registered for them (autograd.linalg_grads) apply; a function
+without a registered gradient raises a clear error when its argument is
+being recorded.
+
+>>> import autograd.numpy as np
+>>> from autograd import grad
+>>> bool(np.allclose(grad(lambda a: np.linalg.det(a))(np.eye(2)), np.eye(2)))
+True
+"""
+import numpy.linalg as _la
+from numpy.linalg import *  # noqa: F401,F403
+
+try:  # gradients of numpy.linalg, when that module is present
+    from .. import linalg_grads as _linalg_grads  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the tree
+    pass
+
+
+def __getattr__(name):
+    """Every other name of numpy.linalg."""
+    try:
+        return getattr(_la, name)
+    except AttributeError:
+        raise AttributeError(f"module 'autograd.numpy.linalg' has no attribute {name!r}") from None
