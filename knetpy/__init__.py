@@ -15,3 +15,4 @@ from .dropout import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
 from . import datasets  # noqa: F401
+from .conv import *  # noqa: F401,F403
