@@ -275,6 +275,9 @@ def testmode(model):
     return _setmode(model, False, "testmode")
 
 
+testmode.__test__ = False      # not a pytest test when imported into a test module
+
+
 def automode(model):
     """automode(model) -> model, every layer again following ``training()``."""
     return _setmode(model, None, "automode")
