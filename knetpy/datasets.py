@@ -158,7 +158,7 @@ def _load_mnist_files(files, fname):
     out = []
     for split in ("trn", "tst"):
         x = arrays["x" + split]
-        out.append((x.reshape(len(x), 1, *x.shape[1:]) * scale).astype(np.float32))
+        out.append((x.reshape(len(x), 1, *x.shape[1:]) * scale).astype(np.float32, copy=False))
         out.append(arrays["y" + split].astype(np.int64))
     return tuple(out)
 
