@@ -16,3 +16,4 @@ from .batchnorm import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
 from . import datasets  # noqa: F401
 from .conv import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
