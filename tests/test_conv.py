@@ -1,0 +1,253 @@
+"""conv4 / deconv4: values against a direct nested-sum convolution, gradients by
+gcheck (first and second order), dtypes, KnetArrays and bad input."""
+import itertools
+
+import numpy as np
+import pytest
+
+from autograd import Param, diff, gcheck, grad
+from knetpy import KnetArray, conv4, deconv4
+
+rs = np.random.RandomState(3)
+
+
+def _tup(v, nd):
+    return (v,) * nd if np.isscalar(v) else tuple(v)
+
+
+def direct_conv(w, x, padding=0, stride=1, dilation=1, mode=0, alpha=1, groups=1):
+    """y[n, o, i] = alpha * sum_{c, k} w[o, c, k] * x[n, g*Cg + c, i*s - p + k*d], one
+    output cell at a time (mode 0 reads the kernel back to front)."""
+    nd = x.ndim - 2
+    p, s, d = _tup(padding, nd), _tup(stride, nd), _tup(dilation, nd)
+    N, C = x.shape[:2]
+    O, Cg = w.shape[:2]
+    K = w.shape[2:]
+    out = [(x.shape[2 + a] + 2 * p[a] - d[a] * (K[a] - 1) - 1) // s[a] + 1 for a in range(nd)]
+    wk = w[(slice(None), slice(None)) + (slice(None, None, -1),) * nd] if mode == 0 else w
+    y = np.zeros([N, O] + out)
+    for n, o in itertools.product(range(N), range(O)):
+        g = o // (O // groups)
+        for i in itertools.product(*map(range, out)):
+            acc = 0.0
+            for c in range(Cg):
+                for k in itertools.product(*map(range, K)):
+                    pos = [i[a] * s[a] - p[a] + k[a] * d[a] for a in range(nd)]
+                    if all(0 <= pos[a] < x.shape[2 + a] for a in range(nd)):
+                        acc += wk[(o, c) + k] * x[(n, g * Cg + c) + tuple(pos)]
+            y[(n, o) + i] = acc
+    return alpha * y
+
+
+def direct_deconv(w, x, padding=0, stride=1, dilation=1, mode=0, alpha=1, groups=1):
+    """Scatter form of the transposed convolution: x[n, c, i] * w[c, o, k] lands on
+    y[n, g*Og + o, i*s - p + k*d]."""
+    nd = x.ndim - 2
+    p, s, d = _tup(padding, nd), _tup(stride, nd), _tup(dilation, nd)
+    N, C = x.shape[:2]
+    Og = w.shape[1]
+    K = w.shape[2:]
+    out = [(x.shape[2 + a] - 1) * s[a] + d[a] * (K[a] - 1) + 1 - 2 * p[a] for a in range(nd)]
+    wk = w[(slice(None), slice(None)) + (slice(None, None, -1),) * nd] if mode == 0 else w
+    y = np.zeros([N, Og * groups] + out)
+    for n, c in itertools.product(range(N), range(C)):
+        g = c // (C // groups)
+        for i in itertools.product(*[range(v) for v in x.shape[2:]]):
+            for o in range(Og):
+                for k in itertools.product(*map(range, K)):
+                    pos = [i[a] * s[a] - p[a] + k[a] * d[a] for a in range(nd)]
+                    if all(0 <= pos[a] < out[a] for a in range(nd)):
+                        y[(n, g * Og + o) + tuple(pos)] += x[(n, c) + i] * wk[(c, o) + k]
+    return alpha * y
+
+
+# (w shape, x shape, options)
+CONV_CASES = [
+    ((2, 3, 3, 3), (2, 3, 5, 6), {}),
+    ((2, 3, 3, 3), (2, 3, 5, 6), dict(mode=1)),
+    ((3, 2, 2, 3), (1, 2, 6, 5), dict(padding=1, stride=2)),
+    ((3, 2, 2, 3), (1, 2, 6, 7), dict(padding=(2, 0), stride=(1, 3), mode=1)),
+    ((2, 1, 3, 2), (2, 1, 7, 6), dict(dilation=(2, 1), padding=(1, 1))),
+    ((4, 2, 2, 2), (2, 4, 5, 5), dict(groups=2, mode=1)),
+    ((6, 1, 3, 3), (1, 3, 5, 5), dict(groups=3, padding=1, stride=2, dilation=2)),
+    ((2, 2, 2, 3, 2), (2, 2, 4, 5, 3), {}),
+    ((4, 1, 2, 2, 2), (1, 2, 4, 4, 5), dict(groups=2, padding=(1, 0, 1), stride=(2, 1, 2),
+                                           dilation=(1, 2, 1), mode=1, alpha=0.5)),
+    ((2, 3, 1, 1), (2, 3, 3, 4), dict(alpha=2.5)),
+]
+
+
+@pytest.mark.parametrize("ws,xs,o", CONV_CASES)
+def test_conv4_values(ws, xs, o):
+    w, x = rs.randn(*ws), rs.randn(*xs)
+    np.testing.assert_allclose(conv4(w, x, **o), direct_conv(w, x, **o), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("ws,xs,o", CONV_CASES)
+def test_conv4_gradients(ws, xs, o):
+    w, x = Param(rs.randn(*ws)), Param(rs.randn(*xs))
+    c = rs.randn(*conv4(w.value, x.value, **o).shape)
+    assert gcheck(lambda w, x: np.sum(conv4(w, x, **o) * c), w, x, nsample=20, verbose=1)
+
+
+def test_conv4_gradient_exact_adjoint():
+    # <conv4(w, x), dy> is bilinear: its gradients must match the nested-sum convolution
+    w, x = rs.randn(4, 2, 3, 2), rs.randn(1, 4, 6, 5)
+    o = dict(padding=(1, 2), stride=(2, 1), dilation=(1, 2), groups=2)
+    dy = rs.randn(*direct_conv(w, x, **o).shape)
+    pw, px = Param(w), Param(x)
+    r = diff(lambda: np.sum(conv4(pw, px, **o) * dy))
+    # d/dx: finite differences of a linear function are exact
+    gx = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        e = np.zeros_like(x)
+        e[idx] = 1
+        gx[idx] = np.sum(direct_conv(w, e, **o) * dy)
+    np.testing.assert_allclose(grad(r, px), gx, rtol=1e-10, atol=1e-10)
+
+
+def test_conv4_second_order():
+    w, x = Param(rs.randn(3, 2, 2, 3)), Param(rs.randn(2, 2, 5, 6))
+    o = dict(padding=1, stride=(2, 1), dilation=(1, 2), mode=0)
+
+    def gx(w, x):   # gradient w.r.t. x of a nonlinear loss, then a nonlinear function of it
+        return np.sum(np.sin(grad(lambda xx: np.sum(np.tanh(conv4(w, xx, **o))))(x)))
+
+    def gw(w, x):
+        return np.sum(np.cos(grad(lambda ww: np.sum(np.tanh(conv4(ww, x, **o))))(w)))
+    assert gcheck(gx, w, x, nsample=15)
+    assert gcheck(gw, w, x, nsample=15)
+
+
+def test_conv4_second_order_groups_5d():
+    w, x = Param(rs.randn(4, 1, 2, 2, 2)), Param(rs.randn(1, 2, 3, 4, 3))
+    o = dict(padding=(1, 0, 1), groups=2, mode=1, alpha=1.5)
+
+    def f(w, x):
+        gw = grad(lambda ww: np.sum(np.tanh(conv4(ww, x, **o))))(w)
+        return np.sum(gw * gw)
+    assert gcheck(f, w, x, nsample=15)
+
+
+DECONV_CASES = [
+    ((3, 2, 2, 2), (2, 3, 3, 4), {}),
+    ((3, 2, 3, 2), (1, 3, 3, 3), dict(stride=2, padding=1, mode=1)),
+    ((4, 1, 3, 3), (1, 4, 3, 2), dict(stride=(2, 1), padding=(0, 1), dilation=(1, 2), groups=2)),
+    ((2, 2, 2, 2, 2), (1, 2, 2, 3, 2), dict(stride=2, alpha=2.0)),
+]
+
+
+@pytest.mark.parametrize("ws,xs,o", DECONV_CASES)
+def test_deconv4_values(ws, xs, o):
+    w, x = rs.randn(*ws), rs.randn(*xs)
+    np.testing.assert_allclose(deconv4(w, x, **o), direct_deconv(w, x, **o), rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("ws,xs,o", DECONV_CASES)
+def test_deconv4_gradients(ws, xs, o):
+    w, x = Param(rs.randn(*ws)), Param(rs.randn(*xs))
+    c = rs.randn(*deconv4(w.value, x.value, **o).shape)
+    assert gcheck(lambda w, x: np.sum(np.tanh(deconv4(w, x, **o)) * c), w, x, nsample=20)
+
+
+def test_deconv4_second_order():
+    w, x = Param(rs.randn(2, 3, 2, 2)), Param(rs.randn(1, 2, 3, 3))
+    o = dict(stride=2, padding=1)
+
+    def f(w, x):
+        g = grad(lambda xx: np.sum(np.sin(deconv4(w, xx, **o))))(x)
+        return np.sum(g * g)
+    assert gcheck(f, w, x, nsample=15)
+
+
+def test_deconv4_is_adjoint_of_conv4():
+    w, x = rs.randn(3, 2, 3, 2), rs.randn(2, 2, 7, 6)
+    o = dict(stride=(2, 3), padding=(1, 0), dilation=(1, 2), mode=0)
+    y = conv4(w, x, **o)
+    dy = rs.randn(*y.shape)
+    back = deconv4(w, dy, **o)
+    assert back.shape[2:] <= x.shape[2:]
+    # <conv(x), dy> == <x, deconv(dy)> on the cells the convolution reads
+    sub = x[:, :, :back.shape[2], :back.shape[3]]
+    np.testing.assert_allclose(np.sum(conv4(w, sub, **o) * dy), np.sum(sub * back), rtol=1e-12)
+
+
+def test_output_size_formula():
+    for H, k, p, s, d in [(10, 3, 1, 2, 1), (9, 2, 0, 3, 2), (5, 5, 0, 1, 1), (7, 3, 2, 1, 3)]:
+        y = conv4(np.ones((1, 1, k, 1)), np.ones((1, 1, H, 3)), padding=(p, 0), stride=(s, 1),
+                  dilation=(d, 1))
+        assert y.shape == (1, 1, 1 + (H + 2 * p - d * (k - 1) - 1) // s, 3)
+        z = deconv4(np.ones((1, 1, k, 1)), np.ones((1, 1, H, 3)), padding=(p, 0),
+                    stride=(s, 1))
+        assert z.shape == (1, 1, k + s * (H - 1) - 2 * p, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_dtypes(dtype):
+    w, x = rs.randn(3, 2, 3, 3), rs.randn(2, 2, 5, 5)
+    y = conv4(w.astype(dtype), x.astype(dtype), padding=1)
+    assert y.dtype == dtype
+    ref = direct_conv(w.astype(dtype).astype(np.float64), x.astype(dtype).astype(np.float64),
+                      padding=1)
+    tol = 1e-5 if dtype == np.float32 else 1e-2
+    np.testing.assert_allclose(y.astype(np.float64), ref, rtol=tol, atol=tol * 4)
+    pw, px = Param(w.astype(dtype)), Param(x.astype(dtype))
+    r = diff(lambda: np.sum(conv4(pw, px, padding=1)))
+    assert grad(r, pw).dtype == dtype and grad(r, px).dtype == dtype
+    d = deconv4(w.astype(dtype), x.astype(dtype)[:, :2].repeat(2, axis=1)[:, :3])
+    assert d.dtype == dtype
+
+
+def test_mixed_dtypes_promote():
+    y = conv4(rs.randn(1, 1, 2, 2).astype(np.float32), rs.randn(1, 1, 3, 3))
+    assert y.dtype == np.float64
+
+
+def test_knetarray_inputs_and_params():
+    w, x = rs.randn(3, 2, 2, 2), rs.randn(2, 2, 4, 5)
+    kw, kx = KnetArray(w), KnetArray(x)
+    y = conv4(kw, kx, padding=1)
+    assert isinstance(y, KnetArray)
+    np.testing.assert_allclose(y.to_numpy(), direct_conv(w, x, padding=1), rtol=1e-12)
+    assert isinstance(conv4(w, kx), KnetArray)
+    pw, px = Param(kw), Param(kx)
+    r = diff(lambda: np.sum(conv4(pw, px, padding=1) ** 2))
+    gw, gx = grad(r, pw), grad(r, px)
+    assert isinstance(gw, KnetArray) and isinstance(gx, KnetArray)
+    pw2, px2 = Param(w), Param(x)
+    r2 = diff(lambda: np.sum(conv4(pw2, px2, padding=1) ** 2))
+    np.testing.assert_allclose(gw.to_numpy(), grad(r2, pw2), rtol=1e-12)
+    np.testing.assert_allclose(gx.to_numpy(), grad(r2, px2), rtol=1e-12)
+    d = deconv4(kw, KnetArray(rs.randn(1, 3, 2, 2)))
+    assert isinstance(d, KnetArray)
+
+
+def test_outside_diff_params_give_arrays():
+    y = conv4(Param(rs.randn(1, 1, 2, 2)), rs.randn(1, 1, 3, 3))
+    assert isinstance(y, np.ndarray)
+
+
+@pytest.mark.parametrize("call,msg", [
+    (lambda: conv4(np.ones((2, 3, 3)), np.ones((1, 3, 5, 5))), "4-D"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5, 5))), "same number of dims"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 4, 5, 5))), "channels"),
+    (lambda: conv4(np.ones((3, 2, 3, 3)), np.ones((1, 4, 5, 5)), groups=2), "divide"),
+    (lambda: conv4(np.ones((2, 2, 3, 3)), np.ones((1, 4, 5, 5)), groups=0), "groups"),
+    (lambda: conv4(np.ones((2, 3, 6, 3)), np.ones((1, 3, 5, 5))), "bigger than the padded"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), dilation=3),
+     "bigger than the padded"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), mode=2), "mode"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), stride=0), "stride"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), padding=-1), "padding"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), padding=(1, 1, 1)), "padding"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), stride=1.5), "stride"),
+    (lambda: conv4(np.ones((2, 3, 3, 3), int), np.ones((1, 3, 5, 5))), "floats"),
+    (lambda: conv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5)), alpha="x"), "alpha"),
+    (lambda: deconv4(np.ones((2, 3, 3, 3)), np.ones((1, 3, 5, 5))), "channels"),
+    (lambda: deconv4(np.ones((2, 3, 3, 3)), np.ones((1, 2, 1, 1)), padding=2), "no output"),
+    (lambda: deconv4(np.ones((3, 3, 3, 3)), np.ones((1, 3, 5, 5)), groups=2), "divide"),
+])
+def test_errors(call, msg):
+    with pytest.raises((ValueError, TypeError), match=msg):
+        call()
