@@ -92,6 +92,19 @@ def _check_input(x, nd, in_chs, fname):
     return s
 
 
+def _lift1d(w, x, o):
+    """conv4/deconv4 take 2-D and 3-D kernels: a 1-D one gets a trailing axis of size 1."""
+    if np.ndim(_raw(w)) != 3:
+        return w, x, o
+    two = {k: ((v, 0 if k == "padding" else 1) if isinstance(v, numbers.Integral)
+               else tuple(v) + (0 if k == "padding" else 1,)) for k, v in o.items()}
+    return np.expand_dims(w, -1), np.expand_dims(x, -1), two
+
+
+def _drop1d(y, nd):
+    return y[..., 0] if nd == 1 else y
+
+
 class _ConvBase(Layer):
     transposed = False
 
@@ -202,9 +215,10 @@ class Conv(_ConvBase):
         else:
             x = np.pad(x, [(0, 0), (0, 0)] + [tuple(p) for p in pads])
             padding = 0
-        y = conv4(self.weight, x, padding=padding, stride=self.stride, dilation=self.dilation,
-                  mode=1 if self.cross_correlation else 0, groups=self.groups)
-        return self._finish(y)
+        w, x, o = _lift1d(self.weight, x, dict(padding=padding, stride=self.stride,
+                                                dilation=self.dilation))
+        y = conv4(w, x, mode=1 if self.cross_correlation else 0, groups=self.groups, **o)
+        return self._finish(_drop1d(y, len(self.kernel)))
 
 
 class ConvTranspose(_ConvBase):
@@ -242,11 +256,14 @@ class ConvTranspose(_ConvBase):
         s = _check_input(x, len(self.kernel), self.in_chs, fname)
         pads = expand_pad(self.pad, self.kernel, self.dilation, self.stride, fname, True)
         mode = 1 if self.cross_correlation else 0
-        o = dict(stride=self.stride, dilation=self.dilation, mode=mode, groups=self.groups)
         if all(lo == hi >= 0 for lo, hi in pads) and not any(self.outpad):
-            y = deconv4(self.weight, x, padding=tuple(lo for lo, _ in pads), **o)
-            return self._finish(y)
-        full = deconv4(self.weight, x, padding=0, **o)
+            w, x, o = _lift1d(self.weight, x, dict(padding=tuple(lo for lo, _ in pads),
+                                                   stride=self.stride, dilation=self.dilation))
+            y = deconv4(w, x, mode=mode, groups=self.groups, **o)
+            return self._finish(_drop1d(y, len(self.kernel)))
+        w, x, o = _lift1d(self.weight, x, dict(padding=0, stride=self.stride,
+                                               dilation=self.dilation))
+        full = _drop1d(deconv4(w, x, mode=mode, groups=self.groups, **o), len(self.kernel))
         L = np.shape(_raw(full))[2:]
         ends = [n - hi + op for n, (lo, hi), op in zip(L, pads, self.outpad)]
         extra = [max(e - n, 0) for e, n in zip(ends, L)]
