@@ -14,6 +14,17 @@ from . import numpy_grads as _numpy_grads  # noqa: F401
 from .sparse import Sparse  # noqa: F401
 from .gcheck import gcheck  # noqa: F401
 from .util import cat1d  # noqa: F401
+# HIPS autograd's functional API (``from autograd import grad, jacobian, ...``)
+from .differential_operators import (checkpoint, deriv, elementwise_grad,  # noqa: F401
+                                     grad_and_aux, grad_named, hessian, hessian_tensor_product,
+                                     hessian_vector_product, holomorphic_grad, jacobian,
+                                     make_ggnvp, make_hvp, make_jvp, make_vjp, multigrad_dict,
+                                     tensor_jacobian_product, value_and_grad,
+                                     vector_jacobian_product)
 
 __all__ = ["Param", "Result", "Sparse", "diff", "grad", "gradloss", "value", "params",
-           "primitive", "zerograd", "gcheck", "cat1d", "training"]
+           "primitive", "zerograd", "gcheck", "cat1d", "training",
+           "checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named", "hessian",
+           "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian",
+           "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict",
+           "tensor_jacobian_product", "value_and_grad", "vector_jacobian_product"]

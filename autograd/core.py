@@ -268,8 +268,13 @@ def unbroadcast(g, x):
     xd = getattr(x, "dtype", None)
     if xd is not None and xd.kind in "fc":
         gd = getattr(g, "dtype", None)
-        if gd is not xd and gd is not None and gd != xd and not isinstance(g, Value):
-            g = g.astype(xd) if xd.kind == "c" or gd.kind != "c" else g.real.astype(xd)
+        if gd is not xd and gd is not None and gd != xd:
+            if not isinstance(g, Value):
+                g = g.astype(xd) if xd.kind == "c" or gd.kind != "c" else g.real.astype(xd)
+            elif gd.kind == "c" and xd.kind != "c":
+                g = np.real(g)       # a real input's gradient is real (recorded case)
+    elif xd is None and gs == () and isinstance(x, (float, int)) and np.iscomplexobj(_raw(g)):
+        g = np.real(g)               # a Python real number's gradient is real too
     return g
 
 
@@ -284,18 +289,25 @@ def add_grads(a, b):
 
 def sweep(tape, out, dy=None, keep=False):
     """Run the backward pass of a finished ``tape`` from its Result ``out``
-    with output gradient ``dy`` (ones when None).
+    with output gradient ``dy`` (ones when None).  ``out`` may also be a
+    list of Results of the tape with ``dy`` the list of their gradients
+    (None entries are skipped).
 
     Afterwards ``tape.grads`` maps id(Param or root) to (it, gradient).  With
     ``keep=True`` the tape can be swept again (with another ``dy``);
     otherwise its intermediates are dropped.
     """
     tape.grads = {}
-    if dy is None:
-        v = _raw(out.value)
-        dy = np.ones_like(v) if v.__class__ is np.ndarray else \
-            v.dtype.type(1) if isinstance(v, np.generic) else 1.0
-    out.outgrad = dy
+    if out.__class__ is not Result:      # several outputs: out and dy are lists
+        for r, d in zip(out, dy):
+            if d is not None:
+                r.outgrad = d if r.outgrad is None else add_grads(r.outgrad, d)
+    else:
+        if dy is None:
+            v = _raw(out.value)
+            dy = np.ones_like(v) if v.__class__ is np.ndarray else \
+                v.dtype.type(1) if isinstance(v, np.generic) else 1.0
+        out.outgrad = dy
     for node in reversed(tape.nodes):
         dy = node.outgrad
         if dy is None:
@@ -358,14 +370,24 @@ def record(f, args, kw, root_index=None):
     return tape, out
 
 
+class NonScalarOutput(ValueError, TypeError):
+    """A gradient was asked of a function whose output is not one number.
+
+    Both a ValueError (AutoGrad.jl's ``diff``) and a TypeError (what HIPS
+    autograd's ``grad`` raises), so code written for either catches it."""
+
+
+_CONTAINERS = (tuple, list, dict)
+
+
 def _run(f, args, kw, root_index=None):
     """record + check that the output is a scalar + sweep with dy = 1."""
     tape, out = record(f, args, kw, root_index)
     v = _raw(out.value)
     shape = v.shape if hasattr(v, "shape") else np.shape(v)
     if math.prod(shape) != 1:
-        raise ValueError(f"diff: the function must return a scalar (one element) to be "
-                         f"differentiated, but it returned an array of shape {shape}")
+        raise NonScalarOutput(f"diff: the function must return a scalar (one element) to be "
+                              f"differentiated, but it returned an array of shape {shape}")
     sweep(tape, out)     # for nested tapes the sweep is recorded on the outer ones
     return tape, out
 
@@ -433,11 +455,13 @@ def _functional(f, argnum, with_loss):
     if not callable(f):
         raise TypeError(f"grad: f must be callable or the Result of diff, got {type(f).__name__}")
 
+    if isinstance(argnum, list):
+        argnum = tuple(argnum)
     single = not isinstance(argnum, tuple)
 
     def gradfun(*args, **kw):
         n = len(args)
-        if single and 0 <= argnum < n:
+        if single and 0 <= argnum < n and not isinstance(args[argnum], _CONTAINERS):
             tape, out = _run(f, args, kw, argnum)
             r = tape.roots[0]
             g = _densify(tape.grads[id(r)][1], r.value)
@@ -446,9 +470,10 @@ def _functional(f, argnum, with_loss):
             for i in idx:
                 if not -n <= i < n:
                     raise IndexError(f"grad: argnum={i} but the function got {n} arguments")
-            tape, out = _run(f, args, kw, tuple(i % n for i in idx))
-            g = tuple(_densify(tape.grads[id(r)][1], r.value) for r in tape.roots)
-            g = g[0] if single else g
+            # tuples, lists and dicts of arrays: one root per leaf (differential_operators)
+            from .differential_operators import _grad_nary
+            g, loss = _grad_nary(f, argnum, args, kw)
+            return (g, loss) if with_loss else g
         return (g, out.value) if with_loss else g
     gradfun.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     gradfun.__doc__ = f"Gradient of {getattr(f, '__name__', 'f')} with respect to argument {argnum}."

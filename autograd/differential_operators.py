@@ -1,0 +1,628 @@
+"""HIPS autograd's functional API on our tape.
+
+Every operator here takes a function and returns a function with the same
+arguments; ``argnum`` (an int, or a tuple of ints for a tuple of
+derivatives) picks the argument differentiated.  The argument may be an
+array, a number, or a tuple / list / dict of them (nested): each leaf is a
+root of the tape and the result has the argument's structure.
+
+All of them record one tape (``core.record``) and sweep it backwards
+(``core.sweep``) as many times as needed, so the work they do is itself
+recorded when an enclosing gradient is being taken: ``hessian``,
+``make_hvp`` and ``check_grads`` of higher orders just nest.
+"""
+import inspect
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .core import (NonScalarOutput, Param, Primitive, Result, Value, _densify, _raw, grad,
+                   record, sweep)
+from .sparse import Sparse
+
+__all__ = ["grad", "value_and_grad", "elementwise_grad", "grad_and_aux", "jacobian", "hessian",
+           "hessian_tensor_product", "hessian_vector_product", "tensor_jacobian_product",
+           "vector_jacobian_product", "make_vjp", "make_jvp", "make_hvp", "make_ggnvp",
+           "make_jvp_reversemode", "deriv", "holomorphic_grad", "grad_named", "checkpoint",
+           "multigrad_dict"]
+
+
+# ---------------------------------------------------------------- containers
+class _Node:
+    """How to rebuild a container from its leaves (a flattened tree)."""
+    __slots__ = ("kind", "keys", "children")
+
+    def __init__(self, kind, keys, children):
+        self.kind, self.keys, self.children = kind, keys, children
+
+
+_LEAF = None          # the tree of a single leaf
+
+
+def _is_numeric(x):
+    return isinstance(x, (Value, np.ndarray, np.generic, float, int, complex)) \
+        and not isinstance(x, (bool, np.bool_))
+
+
+def flatten(x):
+    """flatten(x) -> (leaves, tree): the numbers and arrays inside nested
+    tuples, lists and dicts, in a fixed order; ``unflatten(tree, leaves)``
+    rebuilds x.  Anything else (strings, None, functions) is kept as part of
+    the tree and not differentiated.
+
+    >>> leaves, tree = flatten({'w': np.ones(2), 'b': (1.0, 'relu')})
+    >>> len(leaves)
+    2
+    """
+    leaves = []
+    return leaves, _flatten_into(x, leaves)
+
+
+def _flatten_into(x, leaves):
+    if isinstance(x, (tuple, list)) and not isinstance(x, Value):
+        kind = type(x)
+        return _Node(kind, len(x), [_flatten_into(v, leaves) for v in x])
+    if isinstance(x, dict):
+        keys = list(x)
+        return _Node(type(x), keys, [_flatten_into(x[k], leaves) for k in keys])
+    if _is_numeric(x):
+        leaves.append(x)
+        return _LEAF
+    return _Node("static", x, None)
+
+
+def unflatten(tree, leaves):
+    """The container described by ``tree`` with ``leaves`` put back in order."""
+    it = iter(leaves)
+    return _build(tree, it)
+
+
+def _build(tree, it):
+    if tree is _LEAF:
+        return next(it)
+    kind = tree.kind
+    if kind == "static":
+        return tree.keys
+    if isinstance(kind, type) and issubclass(kind, dict):
+        d = kind() if kind is not dict else {}
+        for k, c in zip(tree.keys, tree.children):
+            d[k] = _build(c, it)
+        return d
+    items = [_build(c, it) for c in tree.children]
+    if kind is list:
+        return items
+    if kind is tuple:
+        return tuple(items)
+    if hasattr(kind, "_fields"):          # namedtuple
+        return kind(*items)
+    return kind(items)
+
+
+def _leaves_like(tree, value, what):
+    """The leaves of ``value``, which must have the structure ``tree``."""
+    leaves, t = flatten(value)
+    if not _same_tree(tree, t):
+        raise ValueError(f"{what}: expected a value with the structure of the function's "
+                         f"output/input, got {type(value).__name__}")
+    return leaves
+
+
+def _same_tree(a, b):
+    if a is _LEAF or b is _LEAF:
+        return a is b
+    if a.kind == "static" or b.kind == "static":
+        return a.kind == b.kind
+    if a.kind is not b.kind and not (issubclass_safe(a.kind, dict) and issubclass_safe(b.kind, dict)):
+        return False
+    if isinstance(a.keys, list) and a.keys != b.keys:
+        return False
+    return len(a.children) == len(b.children) and all(map(_same_tree, a.children, b.children))
+
+
+def issubclass_safe(k, base):
+    return isinstance(k, type) and issubclass(k, base)
+
+
+# ---------------------------------------------------------------- tracing
+class _Trace:
+    """fun(x) recorded once, with every leaf of x a root of the tape."""
+    __slots__ = ("tape", "roots", "in_leaves", "in_tree", "out_leaves", "out_tree", "ans")
+
+    def __init__(self, fun, x):
+        leaves, self.in_tree = flatten(x)
+        self.in_leaves = leaves
+        n = len(leaves)
+        tree = self.in_tree
+        ret = []
+
+        def flat(*ls):
+            r = fun(ls[0] if tree is _LEAF else unflatten(tree, ls))
+            ret.append(r)
+            return r
+
+        self.tape, out = record(flat, leaves, {}, tuple(range(n)))
+        self.roots = self.tape.roots
+        r = ret[0]
+        if isinstance(r, (tuple, list, dict)):
+            self.out_leaves, self.out_tree = flatten(r)
+        else:
+            self.out_leaves, self.out_tree = [out], _LEAF
+        self.ans = unflatten(self.out_tree, [self._value(v) for v in self.out_leaves])
+
+    def _active(self, v):
+        return v.__class__ is Result and v.tape is self.tape
+
+    def _value(self, v):
+        return v.value if self._active(v) else v
+
+    def vjp(self, g, what="vjp"):
+        """The gradient with respect to x of <g, fun(x)>; ``g`` has the output's
+        structure (None leaves count as zero)."""
+        gl = [g] if self.out_tree is _LEAF else _leaves_like(self.out_tree, g, what)
+        outs, dys = [], []
+        for o, d in zip(self.out_leaves, gl):
+            if d is not None and self._active(o):
+                outs.append(o)
+                dys.append(d)
+        if outs:
+            sweep(self.tape, outs, dys, keep=True)
+            gs = [_dense_like(self.tape.grads[id(r)][1], r.value) for r in self.roots]
+        else:
+            gs = [_dense_like(None, r.value) for r in self.roots]
+        return gs[0] if self.in_tree is _LEAF else unflatten(self.in_tree, gs)
+
+    def scalar_ans(self, who):
+        if self.out_tree is not _LEAF or np.size(_raw(self.ans)) != 1:
+            shape = np.shape(_raw(self.ans)) if self.out_tree is _LEAF else type(self.ans).__name__
+            raise NonScalarOutput(f"{who}: the function must return a scalar (one element) to be "
+                                  f"differentiated, but it returned {shape}; use jacobian, "
+                                  f"elementwise_grad or make_vjp for other outputs")
+
+
+def _dense_like(g, x):
+    """A full gradient for leaf x: zeros when None, numbers for number leaves."""
+    if g is None:
+        return _zeros_like(x)
+    g = _densify(g, x)
+    if g.__class__ is np.ndarray and g.ndim == 0 and not isinstance(_raw(x), np.ndarray):
+        g = g[()]
+    return g
+
+
+def _ones_like(v):
+    r = _raw(v)
+    return np.ones_like(r) if isinstance(r, np.ndarray) else np.result_type(r).type(1)
+
+
+def _zeros_like(v):
+    r = _raw(v)
+    return np.zeros_like(r) if isinstance(r, np.ndarray) else np.result_type(r).type(0)
+
+
+def _nary(unary, name):
+    """Turn ``unary(fun, x, *extra)`` into HIPS's ``op(fun, argnum=0, *extra)``."""
+    def op(fun, argnum=0, *extra, **extra_kw):
+        if not callable(fun):
+            raise TypeError(f"{name}: fun must be callable, got {type(fun).__name__}")
+        if isinstance(argnum, list):
+            argnum = tuple(argnum)
+        if not isinstance(argnum, (int, np.integer, tuple)):
+            raise TypeError(f"{name}: argnum must be an int or a tuple of ints, got {argnum!r}")
+
+        def nary_f(*args, **kw):
+            n = len(args)
+            idx = argnum if isinstance(argnum, tuple) else (argnum,)
+            for i in idx:
+                if not -n <= i < n:
+                    raise IndexError(f"{name}: argnum={i} but the function got {n} arguments")
+            idx = tuple(i % n for i in idx)
+            if isinstance(argnum, tuple):
+                x = tuple(args[i] for i in idx)
+
+                def unary_f(x):
+                    a = list(args)
+                    for i, v in zip(idx, x):
+                        a[i] = v
+                    return fun(*a, **kw)
+            else:
+                i = idx[0]
+                x = args[i]
+
+                def unary_f(x):
+                    return fun(*args[:i], x, *args[i + 1:], **kw)
+            return unary(unary_f, x, *extra, **extra_kw)
+        nary_f.__name__ = f"{name}_of_{getattr(fun, '__name__', 'f')}_wrt_argnum_{argnum}"
+        nary_f.__doc__ = (f"{name} of {getattr(fun, '__name__', 'f')} with respect to argument "
+                          f"{argnum}; takes the same arguments as the function.")
+        return nary_f
+    op.__name__ = name
+    op.__doc__ = unary.__doc__
+    return op
+
+
+def _grad_nary(f, argnum, args, kw):
+    """core.grad(f) for container arguments and tuples of argnums: (grad, loss)."""
+    def unary(fun, x):
+        t = _Trace(fun, x)
+        t.scalar_ans("grad")
+        return t.vjp(_ones_like(t.ans)), t.ans
+    return _nary(unary, "grad")(f, argnum)(*args, **kw)
+
+
+# ---------------------------------------------------------------- the operators
+def _make_vjp(fun, x):
+    """make_vjp(fun, argnum=0)(*args, **kw) -> (vjp, ans)
+
+    Runs the function once and returns its value ``ans`` and a function
+    ``vjp(g)`` giving the vector-Jacobian product: the gradient of
+    ``<g, fun(x)>`` with respect to the argument, for any ``g`` shaped like
+    ``ans``.  ``vjp`` may be called many times; the tape is kept.
+
+    >>> vjp, ans = make_vjp(np.sin)(np.array([0., 1.]))
+    >>> vjp(np.array([1., 2.]))          # [cos(0), 2 cos(1)]
+    array([1.        , 1.08060461])
+    """
+    t = _Trace(fun, x)
+    return t.vjp, t.ans
+
+
+make_vjp = _nary(_make_vjp, "make_vjp")
+
+
+def _value_and_grad(fun, x):
+    """value_and_grad(fun, argnum=0)(*args, **kw) -> (value, gradient)
+
+    The function's scalar value and its gradient from one forward and one
+    backward pass (the form ``scipy.optimize.minimize(..., jac=True)``
+    expects).
+
+    >>> value_and_grad(lambda w: np.sum(w ** 2))(np.array([1., 2.]))
+    (5.0, array([2., 4.]))
+    """
+    t = _Trace(fun, x)
+    t.scalar_ans("value_and_grad")
+    return t.ans, t.vjp(_ones_like(t.ans))
+
+
+value_and_grad = _nary(_value_and_grad, "value_and_grad")
+
+
+def _elementwise_grad(fun, x):
+    """elementwise_grad(fun, argnum=0)(*args, **kw) -> array shaped like the argument
+
+    The vector-Jacobian product with a vector of ones: the sum of the
+    Jacobian's rows in one backward pass.  For a function applied
+    elementwise (a diagonal Jacobian) this is the derivative of every entry;
+    it nests for higher derivatives.
+
+    >>> elementwise_grad(np.tanh)(np.array([0., 1.]))     # 1 - tanh(x)**2
+    array([1.        , 0.41997434])
+    """
+    t = _Trace(fun, x)
+    if t.out_tree is not _LEAF:
+        raise TypeError("elementwise_grad: the function must return one array, "
+                        f"got {type(t.ans).__name__}")
+    if np.iscomplexobj(_raw(t.ans)):
+        raise TypeError("elementwise_grad only applies to real-output functions "
+                        "(use holomorphic_grad, or differentiate np.real(f(x)))")
+    return t.vjp(_ones_like(t.ans))
+
+
+elementwise_grad = _nary(_elementwise_grad, "elementwise_grad")
+
+
+def _grad_and_aux(fun, x):
+    """grad_and_aux(fun, argnum=0)(*args, **kw) -> (gradient, aux)
+
+    For a function returning ``(loss, aux)``: the gradient of the scalar
+    ``loss`` and ``aux`` itself (any value, not differentiated).
+
+    >>> grad_and_aux(lambda w: (np.sum(w * w), 'note'))(np.array([1., 2.]))
+    (array([2., 4.]), 'note')
+    """
+    t = _Trace(lambda v: _pair(fun(v)), x)
+    ans, aux = t.ans
+    if np.size(_raw(ans)) != 1:
+        raise NonScalarOutput("grad_and_aux: the first output must be a scalar, got shape "
+                              f"{np.shape(_raw(ans))}")
+    aux_leaves, aux_tree = flatten(aux)
+    g = (_ones_like(ans), unflatten(aux_tree, [None] * len(aux_leaves)))
+    return t.vjp(g), aux
+
+
+def _pair(out):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError("grad_and_aux: the function must return a pair (loss, aux), got "
+                        f"{type(out).__name__}")
+    return tuple(out)
+
+
+grad_and_aux = _nary(_grad_and_aux, "grad_and_aux")
+
+
+def _jacobian(fun, x):
+    """jacobian(fun, argnum=0)(*args, **kw) -> array of shape out.shape + in.shape
+
+    The full Jacobian of an array (or number) valued function with respect
+    to an array (or number) argument, one backward pass per output entry on
+    one recorded tape.  ``J[i..., j...] = d out[i...] / d in[j...]``.
+
+    >>> jacobian(lambda x: x ** 2)(np.array([1., 2.]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    if isinstance(x, (tuple, list, dict)):
+        raise TypeError("jacobian: the argument must be an array or a number, got "
+                        f"{type(x).__name__} (use make_vjp for containers)")
+    t = _Trace(fun, x)
+    if t.out_tree is not _LEAF:
+        raise TypeError(f"jacobian: the function must return an array, got {type(t.ans).__name__}")
+    out = _raw(t.ans)
+    out_shape, in_shape = np.shape(out), np.shape(_raw(x))
+    dtype = np.result_type(out) if np.result_type(out).kind in "fc" else np.float64
+    n = int(np.prod(out_shape))
+    if n == 0:
+        return np.zeros(out_shape + in_shape, np.result_type(_raw(x), np.float64))
+    rows = []
+    for k in range(n):
+        e = np.zeros(n, dtype)
+        e[k] = 1
+        rows.append(t.vjp(e.reshape(out_shape) if out_shape else e[0]))
+    return np.reshape(np.stack(rows), out_shape + in_shape)
+
+
+jacobian = _nary(_jacobian, "jacobian")
+
+
+def _hessian(fun, x):
+    """hessian(fun, argnum=0)(*args, **kw) -> array of shape in.shape + in.shape
+
+    The exact matrix of second derivatives of a scalar function:
+    ``jacobian(jacobian(fun))``.
+
+    >>> hessian(lambda x: np.sum(x ** 3))(np.array([1., 2.]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return _jacobian(lambda v: _jacobian(fun, v), x)
+
+
+hessian = _nary(_hessian, "hessian")
+
+
+def _make_hvp(fun, x):
+    """make_hvp(fun, argnum=0)(*args, **kw) -> (hvp, gradient)
+
+    The gradient of a scalar function at a point and a function ``hvp(v)``
+    giving the Hessian-vector product there; the forward and first backward
+    passes are done once, each ``hvp(v)`` costs one more backward pass.
+
+    >>> hvp, g = make_hvp(lambda x: np.sum(x ** 3))(np.array([1., 2.]))
+    >>> hvp(np.array([1., 1.]))
+    array([ 6., 12.])
+    """
+    return _make_vjp(lambda v: _grad_unary(fun, v), x)
+
+
+def _grad_unary(fun, x):
+    t = _Trace(fun, x)
+    t.scalar_ans("grad")
+    return t.vjp(_ones_like(t.ans))
+
+
+make_hvp = _nary(_make_hvp, "make_hvp")
+
+
+def hessian_tensor_product(fun, argnum=0):
+    """hessian_tensor_product(fun, argnum=0) -> function(*args, tensor, **kw)
+
+    The product of the Hessian of scalar ``fun`` (with respect to argument
+    ``argnum``) with ``tensor`` (shaped like that argument), contracting all
+    of the tensor's axes, without forming the Hessian.  Also named
+    ``hessian_vector_product``.
+
+    >>> hvp = hessian_tensor_product(lambda x: np.sum(x ** 3))
+    >>> hvp(np.array([1., 2.]), np.array([1., 0.]))
+    array([6., 0.])
+    """
+    fun_grad = grad(fun, argnum)
+
+    def vector_dot_grad(*args, **kw):
+        args, vector = args[:-1], args[-1]
+        return np.tensordot(fun_grad(*args, **kw), vector, np.ndim(_raw(vector)))
+    return grad(vector_dot_grad, argnum)
+
+
+hessian_vector_product = hessian_tensor_product
+
+
+def tensor_jacobian_product(fun, argnum=0):
+    """tensor_jacobian_product(fun, argnum=0) -> function(*args, tensor, **kw)
+
+    ``tensor`` (shaped like fun's output, or like its leading axes)
+    contracted with the Jacobian of ``fun``: a vector-Jacobian product for a
+    fixed function of the arguments.  Also named ``vector_jacobian_product``.
+
+    >>> vjp = tensor_jacobian_product(lambda x: x ** 2)
+    >>> vjp(np.array([1., 2.]), np.array([1., 1.]))
+    array([2., 4.])
+    """
+    def vector_dot_fun(*args, **kw):
+        args, vector = args[:-1], args[-1]
+        return np.tensordot(vector, fun(*args, **kw), axes=np.ndim(_raw(vector)))
+    return jacobian(vector_dot_fun, argnum)
+
+
+vector_jacobian_product = tensor_jacobian_product
+
+
+def _make_jvp_reversemode(fun, x):
+    """make_jvp_reversemode(fun, argnum=0)(*args, **kw) -> jvp
+
+    A Jacobian-vector product built from two reverse passes: ``jvp(v)``
+    is the vector-Jacobian product of the (linear) map g -> vjp(g) in the
+    direction v.  Prefer ``make_jvp``; this form needs no forward rules.
+
+    >>> make_jvp_reversemode(np.sin)(np.array([0.]))(np.array([2.]))
+    array([2.])
+    """
+    t = _Trace(fun, x)
+    if t.out_tree is not _LEAF:
+        raise TypeError("make_jvp_reversemode: the function must return one array")
+    vjp_vjp, _ = _make_vjp(t.vjp, _zeros_like(t.ans))
+    return vjp_vjp
+
+
+make_jvp_reversemode = _nary(_make_jvp_reversemode, "make_jvp_reversemode")
+
+
+def make_ggnvp(f, g=None, f_argnum=0):
+    """make_ggnvp(f, g=lambda y: 0.5 * np.sum(y ** 2, axis=-1), f_argnum=0)(*args, **kw) -> ggnvp
+
+    Generalized Gauss-Newton products for the composition g(f(x)):
+    ``ggnvp(v) = J_f^T H_g J_f v`` with J_f the Jacobian of f at x and H_g
+    the Hessian of the scalar g at f(x).  With the default g (half the
+    squared norm) this is ``J^T J v``.
+
+    >>> ggnvp = make_ggnvp(lambda x: 2 * x)(np.ones(2))
+    >>> ggnvp(np.array([1., 0.]))
+    array([4., 0.])
+    """
+    if g is None:
+        def g(y):
+            return 0.5 * np.sum(y ** 2, axis=-1)
+
+    def unary(f, x):
+        f_vjp, f_x = _make_vjp(f, x)
+        g_hvp, grad_g_x = _make_vjp(lambda y: _grad_unary(g, y), f_x)
+        f_jvp, _ = _make_vjp(f_vjp, _zeros_like(grad_g_x))
+
+        def ggnvp(v):
+            return f_vjp(g_hvp(f_jvp(v)))
+        return ggnvp
+    return _nary(unary, "make_ggnvp")(f, f_argnum)
+
+
+def _make_jvp(fun, x):
+    """make_jvp(fun, argnum=0)(*args, **kw) -> jvp;  jvp(v) -> (ans, J v)
+
+    Forward mode: the function's value and its directional derivative in the
+    direction ``v`` (shaped like the argument).  See ``autograd.forward``.
+
+    >>> make_jvp(np.sin)(0.0)(2.0)
+    (0.0, 2.0)
+    """
+    from .forward import make_jvp_unary
+    return make_jvp_unary(fun, x)
+
+
+make_jvp = _nary(_make_jvp, "make_jvp")
+
+
+def _deriv(fun, x):
+    """deriv(fun, argnum=0)(*args, **kw) -> the forward derivative in the direction of ones
+
+    For a function of one number: its derivative.  For arrays: the
+    Jacobian-vector product with a vector of ones.
+
+    >>> deriv(np.sin)(0.0)
+    1.0
+    """
+    return _make_jvp(fun, x)(_ones_tree(x))[1]
+
+
+def _ones_tree(x):
+    leaves, tree = flatten(x)
+    return unflatten(tree, [_ones_like(v) for v in leaves])
+
+
+deriv = _nary(_deriv, "deriv")
+
+
+def _holomorphic_grad(fun, x):
+    """holomorphic_grad(fun, argnum=0)(*args, **kw) -> f'(z)
+
+    The complex derivative of a holomorphic scalar function: the gradient of
+    its real part under HIPS's convention (d Re f/dx - i d Re f/dy), which
+    for holomorphic f equals f'(z).  Warns when the argument is not complex.
+
+    >>> holomorphic_grad(lambda z: z ** 2)(1 + 2j)
+    (2+4j)
+    """
+    if not np.iscomplexobj(_raw(x)):
+        warnings.warn("holomorphic_grad: the input is not complex")
+    return _grad_unary(lambda v: np.real(fun(v)), x)
+
+
+holomorphic_grad = _nary(_holomorphic_grad, "holomorphic_grad")
+
+
+def grad_named(fun, argname):
+    """grad_named(fun, argname) -> gradient function with respect to the
+    parameter called ``argname`` (not for ``*args`` / ``**kwargs``).
+
+    >>> grad_named(lambda x, y: x * y, 'y')(3.0, 4.0)
+    3.0
+    """
+    names = list(inspect.signature(fun).parameters)
+    if argname not in names:
+        raise ValueError(f"grad_named: {getattr(fun, '__name__', 'fun')} has no parameter "
+                         f"{argname!r} (it has {names})")
+    return grad(fun, names.index(argname))
+
+
+def multigrad_dict(fun):
+    """multigrad_dict(fun) -> function returning an OrderedDict name -> gradient
+
+    Gradients with respect to every parameter of ``fun`` at once (defaults
+    included; ``*args`` gives a tuple, ``**kw`` a dict), keyed by name.
+
+    >>> multigrad_dict(lambda x, y=2.0: x * y)(3.0)
+    OrderedDict({'x': 2.0, 'y': 3.0})
+    """
+    sig = inspect.signature(fun)
+    P = inspect.Parameter
+
+    def call(dct):
+        args, kw = [], {}
+        for name, p in sig.parameters.items():
+            if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD):
+                args.append(dct[name])
+            elif p.kind is P.VAR_POSITIONAL:
+                args.extend(dct[name])
+            elif p.kind is P.KEYWORD_ONLY:
+                kw[name] = dct[name]
+            else:
+                kw.update(dct[name])
+        return fun(*args, **kw)
+
+    def gradfun(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        argdict = OrderedDict(bound.arguments)
+        g = _grad_unary(call, dict(argdict))
+        return OrderedDict((name, g[name]) for name in argdict)
+    gradfun.__name__ = f"multigrad_dict_of_{getattr(fun, '__name__', 'f')}"
+    return gradfun
+
+
+def checkpoint(fun):
+    """checkpoint(fun) -> fun as one primitive whose intermediates are not kept
+
+    The returned function computes the same values, but an enclosing
+    gradient records it as one step and runs ``fun`` again in the backward
+    pass to get its vector-Jacobian products: memory traded for time.
+
+    >>> f = checkpoint(lambda x: np.sin(np.cos(x)))
+    >>> grad(lambda x: np.sum(f(x)))(np.zeros(2))
+    array([0., 0.])
+    """
+    def rerun_vjp(i, dy, y, *args, **kw):
+        return make_vjp(fun, i)(*args, **kw)[0](dy)
+    p = Primitive(fun, (), nary_grad=rerun_vjp)
+    p.__name__ = f"checkpoint({getattr(fun, '__name__', 'f')})"
+    return p
+
+
+del Param, Sparse
