@@ -1,0 +1,29 @@
+"""autograd.scipy.special: scipy.special with gradients.
+
+The special functions are numpy ufuncs, so they record themselves when
+given recorded values; their gradients live in autograd.special_grads (and
+autograd.special_extra_grads for the Bessel functions of any order, betainc
+and stdtr).  The few Python functions of scipy.special (logsumexp, softmax,
+log_softmax, multigammaln, ...) are made differentiable there as well.
+
+>>> from autograd import grad
+>>> from autograd.scipy.special import gammaln
+>>> round(float(grad(gammaln)(1.0)), 6)        # digamma(1)
+-0.577216
+"""
+import scipy.special as _sp
+
+from .. import special_grads as _special_grads  # noqa: F401
+from .. import special_extra_grads as _special_extra  # noqa: F401
+from scipy.special import *  # noqa: F401,F403,E402
+
+# HIPS autograd's aliases
+from scipy.special import psi, digamma, jn, logsumexp, polygamma, multigammaln  # noqa: F401,E402
+
+
+def __getattr__(name):
+    """Every other name of scipy.special."""
+    try:
+        return getattr(_sp, name)
+    except AttributeError:
+        raise AttributeError(f"module 'autograd.scipy.special' has no attribute {name!r}") from None
