@@ -4,12 +4,13 @@ A layer is a callable object whose weights are ``Param`` attributes, found by
 ``autograd.params(model)``.  Arrays are batch-first (images NCHW).  Training
 behaviour follows ``training()`` unless forced with ``trainmode``/``testmode``.
 
-The functional forms with LuxLib's arguments (``dropout``, ``alpha_dropout``)
-are attributes of this package but are left out of ``__all__`` so that
-``from knetpy.layers import *`` does not replace ``knetpy.dropout``.
+The functional forms with LuxLib's arguments are attributes of this package.
+``dropout`` and ``batchnorm`` are left out of ``__all__``, so that
+``from knetpy.layers import *`` does not replace ``knetpy.dropout`` and
+``knetpy.batchnorm``; call them as ``knetpy.layers.dropout(...)``.
 """
 from . import base as _base, containers as _containers, basic as _basic, conv as _conv, \
-    pooling as _pooling, dropout as _dropout, misc as _misc
+    pooling as _pooling, dropout as _dropout, misc as _misc, normalization as _normalization
 from .base import *  # noqa: F401,F403
 from .containers import *  # noqa: F401,F403
 from .basic import *  # noqa: F401,F403
@@ -17,9 +18,12 @@ from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .misc import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
 
-__all__ = [n for m in (_base, _containers, _basic, _conv, _pooling, _dropout, _misc)
-           for n in m.__all__]
+_CLASHES = {"dropout", "batchnorm"}     # same names as knetpy's own functions
+__all__ = [n for m in (_base, _containers, _basic, _conv, _pooling, _dropout, _misc,
+                       _normalization)
+           for n in m.__all__ if n not in _CLASHES] + ["alpha_dropout"]
 
-# functional forms (after the star imports: ``dropout`` is also the submodule's name)
+# functional forms (after the star imports: ``dropout`` is also a submodule's name)
 from .dropout import alpha_dropout, dropout  # noqa: E402,F401,F811
