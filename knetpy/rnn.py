@@ -21,6 +21,8 @@ hand-written backward through time (one GEMM per step each way, in-place
 numpy for the cells).  Its backward is not itself recorded, so second
 derivatives through an RNN are not supported (a clear error says so).
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -423,12 +425,32 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
         c.gates, c.ghn = np.empty((N, GH), dt), np.empty((N, H), dt)
     else:
         c.b = bW + bR
-    _forward_rows(c, 0, B0)
+    _in_row_blocks(_forward_rows, c, B0)
     ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), c.Y)
     if lstm:
         ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.cbuf)
     ws.saved = c
     return out
+
+
+_MIN_BLOCK = 32     # sequences per thread; smaller blocks cost more than they save
+_pool = []
+
+
+def _in_row_blocks(fn, c, B0):
+    """fn(c, lo, hi) over blocks of sequences, one per core.  Sequences are
+    independent through time, and numpy releases the GIL in the matrix
+    products and ufuncs, so the blocks of a large batch run in parallel."""
+    k = min(os.cpu_count() or 1, B0 // _MIN_BLOCK)
+    if k < 2:
+        return fn(c, 0, B0)
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="knetpy-rnn"))
+    cuts = [B0 * j // k for j in range(k + 1)]
+    futures = [_pool[0].submit(fn, c, cuts[j], cuts[j + 1]) for j in range(1, k)]
+    fn(c, cuts[0], cuts[1])
+    for f in futures:
+        f.result()
 
 
 def _forward_rows(c, lo, hi):
@@ -539,7 +561,7 @@ def _backward(dy, y, xw, h0, c0, ws):
         c.dcs = np.zeros((B0, H), dt) if dcN is None else np.array(dcN, dt)
     elif gru:
         c.dXn = np.empty((N, H), dt)
-    _backward_rows(c, 0, B0)
+    _in_row_blocks(_backward_rows, c, B0)
     dG = c.dG
     dR = _state_product(dG, c.Y, c.hz, h0 is not None, ws)
     if gru:
