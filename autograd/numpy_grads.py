@@ -6,7 +6,7 @@ computation is recorded too.
 """
 import numpy as np
 
-from .core import FUNCTIONS, Primitive, Value, _raw, primitive, zerograd
+from .core import FUNCTIONS, UFUNCS, Primitive, Value, _raw, primitive, zerograd
 from .sparse import Sparse
 
 
@@ -112,11 +112,12 @@ for _f in (np.sign, np.floor, np.ceil, np.rint, np.trunc, np.floor_divide, np.is
            np.nonzero, np.flatnonzero, np.count_nonzero, np.all, np.any, np.allclose, np.isclose,
            np.array_equal, np.array_equiv, np.zeros_like, np.ones_like, np.empty_like,
            np.searchsorted, np.unique, np.result_type, np.iscomplexobj, np.isrealobj,
-           np.bincount, np.digitize, np.histogram, np.sort_complex, np.lexsort, np.copysign,
+           np.bincount, np.digitize, np.histogram, np.sort_complex, np.lexsort, np.isin,
            np.nextafter, np.array_str, np.array_repr, np.ravel_multi_index, np.unravel_index,
-           np.may_share_memory, np.shares_memory, np.isscalar, np.tril_indices_from,
+           np.may_share_memory, np.shares_memory, np.tril_indices_from,
            np.triu_indices_from, np.diag_indices_from, np.full_like, np.argpartition,
-           np.can_cast, np.min_scalar_type, np.common_type, np.nanargmax, np.nanargmin):
+           np.can_cast, np.min_scalar_type, np.common_type, np.nanargmax, np.nanargmin,
+           np.gcd, np.lcm, np.left_shift, np.right_shift, np.bitwise_count):
     zerograd(_f)
 
 
@@ -132,7 +133,7 @@ defgrad(np.where, None, _where_x, _where_y)
 
 
 def _clip_grad(dy, y, x, lo=None, hi=None, *a, **k):
-    keep = np.ones(_shape(x), bool)
+    keep = np.ones(np.broadcast_shapes(_shape(x), _shape(lo), _shape(hi)), bool)
     if lo is not None:
         keep &= np.greater_equal(_raw(x), _raw(lo))
     if hi is not None:
@@ -140,7 +141,24 @@ def _clip_grad(dy, y, x, lo=None, hi=None, *a, **k):
     return dy * keep
 
 
-defgrad(np.clip, _clip_grad)
+def _clip_lo_grad(dy, y, x, lo=None, hi=None, *a, **k):
+    # np.clip is minimum(maximum(x, lo), hi): lo shows when x < lo <= hi
+    if lo is None:
+        return None
+    passed = np.less(_raw(x), _raw(lo))
+    if hi is not None:
+        passed = passed & np.less_equal(_raw(lo), _raw(hi))
+    return dy * passed
+
+
+def _clip_hi_grad(dy, y, x, lo=None, hi=None, *a, **k):
+    if hi is None:
+        return None
+    m = _raw(x) if lo is None else np.maximum(_raw(x), _raw(lo))
+    return dy * np.greater(m, _raw(hi))
+
+
+defgrad(np.clip, _clip_grad, _clip_lo_grad, _clip_hi_grad)
 
 
 # ------------------------------------------------------------ reductions
@@ -291,8 +309,9 @@ def _astype(x, dtype):
 FUNCTIONS["astype"] = Primitive(_astype, (lambda dy, y, x, dtype: FUNCTIONS["astype"](dy, _dtype(x)),))
 FUNCTIONS["copy"] = Primitive(np.copy, (lambda dy, y, x: dy,))
 defgrad(np.copy, lambda dy, y, x, *a, **k: dy)
-defgrad(np.asarray, lambda dy, y, x, *a, **k: dy)
-defgrad(np.ascontiguousarray, lambda dy, y, x, *a, **k: dy)
+# np.asarray / np.array / np.ascontiguousarray are not dispatched by numpy
+# (they call __array__), so they cannot be registered: on a recorded value
+# they return a plain array.
 defgrad(np.real, lambda dy, y, x: np.real(dy))
 
 
@@ -385,8 +404,15 @@ def _repeat_grad(dy, y, x, repeats, axis=None):
         r = int(repeats)
         split_shape = shape[:ax] + (shape[ax], r) + shape[ax + 1:]
         return np.sum(np.reshape(dy, split_shape), axis=ax + 1)
+    if np.size(repeats) == 1:
+        return _repeat_grad(dy, y, x, int(np.ravel(repeats)[0]), axis)
     bounds = np.concatenate([[0], np.cumsum(repeats)])
-    return np.add.reduceat(_raw(dy), bounds[:-1], axis=ax) if not isinstance(dy, Value) else \
+    if not isinstance(dy, Value):
+        # reduceat gives the element at an empty range, so mask rows repeated 0 times
+        kept = np.reshape(np.greater(repeats, 0), [-1 if i == ax else 1 for i in range(len(shape))])
+        return np.add.reduceat(_raw(dy), np.minimum(bounds[:-1], _shape(dy)[ax] - 1),
+                               axis=ax) * kept
+    return \
         np.stack([np.sum(dy[(slice(None),) * ax + (slice(a, b),)], axis=ax)
                   for a, b in zip(bounds[:-1], bounds[1:])], axis=ax)
 
@@ -511,3 +537,425 @@ def dot(a, b, out=None):
 
 FUNCTIONS[np.dot] = dot
 FUNCTIONS[np.matmul] = _matmul
+
+
+# ------------------------------------------------------------ more elementwise
+def _sinc_grad(dy, y, x):
+    # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0
+    zero = np.equal(_raw(x), 0)
+    safe = np.where(zero, 1.0, x)
+    return dy * np.where(zero, 0.0, (np.cos(np.pi * safe) - np.sinc(safe)) / safe)
+
+
+defgrad(np.sinc, _sinc_grad)
+defgrad(np.degrees, lambda dy, y, x: dy * (180 / np.pi))
+defgrad(np.radians, lambda dy, y, x: dy * (np.pi / 180))
+# copysign(a, b) = |a| with the sign of b: flat in b
+defgrad(np.copysign, lambda dy, y, a, b: dy * np.sign(_raw(a)) *
+        np.where(np.signbit(_raw(b)), -1.0, 1.0), None)
+defgrad(np.ldexp, lambda dy, y, x, e: dy * np.ldexp(1.0, _raw(e)), None)
+
+
+def _modf(x, *a, **k):
+    """np.modf on a recorded value: (fractional part, recorded; integer part, plain)."""
+    whole = np.trunc(_raw(x))
+    return x - whole, whole
+
+
+def _divmod(a, b, *args, **k):
+    """np.divmod on recorded values: (floor quotient, plain; remainder, recorded)."""
+    return np.floor_divide(_raw(a), _raw(b)), np.remainder(a, b)
+
+
+def _frexp(x, *a, **k):
+    """np.frexp on a recorded value: (mantissa, recorded; exponent, plain)."""
+    _, e = np.frexp(_raw(x))
+    return x * np.ldexp(1.0, -e), e
+
+
+def _zerograd_deep(fn):
+    """Like @zerograd for functions that take sequences of arrays (np.lexsort)."""
+    def unboxed(*args, **kw):
+        return fn(*_unbox_deep(args), **{k: _unbox_deep(v) for k, v in kw.items()})
+    unboxed.__name__, unboxed.__wrapped__ = fn.__name__, fn
+    FUNCTIONS[fn] = unboxed
+    return unboxed
+
+
+def _unbox_deep(a):
+    if isinstance(a, Value):
+        return _raw(a)
+    if isinstance(a, (list, tuple)):
+        return type(a)(_unbox_deep(b) for b in a)
+    return a
+
+
+for _f in (np.lexsort, np.ravel_multi_index, np.common_type):
+    _zerograd_deep(_f)
+
+UFUNCS[np.modf] = _modf
+UFUNCS[np.divmod] = _divmod
+UFUNCS[np.frexp] = _frexp
+
+
+# numpy >= 2 matrix-vector ufuncs (default axes only)
+def _no_axes(name, kw):
+    if kw.get("axes") is not None or kw.get("axis") not in (None, -1):
+        raise NotImplementedError(f"gradient of np.{name} with axes=/axis= is not supported")
+
+
+def _vecdot_ga(dy, y, a, b, axis=-1, **kw):
+    _no_axes("vecdot", kw)
+    return np.expand_dims(dy, axis) * b
+
+
+def _vecdot_gb(dy, y, a, b, axis=-1, **kw):
+    _no_axes("vecdot", kw)
+    return np.expand_dims(dy, axis) * a
+
+
+def _matvec_ga(dy, y, a, v, **kw):
+    _no_axes("matvec", kw)
+    return np.expand_dims(dy, -1) * np.expand_dims(v, -2)
+
+
+def _matvec_gv(dy, y, a, v, **kw):
+    _no_axes("matvec", kw)
+    return np.matvec(_T(a), dy)
+
+
+def _vecmat_gv(dy, y, v, a, **kw):
+    _no_axes("vecmat", kw)
+    return np.matvec(a, dy)
+
+
+def _vecmat_ga(dy, y, v, a, **kw):
+    _no_axes("vecmat", kw)
+    return np.expand_dims(v, -1) * np.expand_dims(dy, -2)
+
+
+if hasattr(np, "vecdot") and isinstance(np.vecdot, np.ufunc):
+    defgrad(np.vecdot, _vecdot_ga, _vecdot_gb)
+if hasattr(np, "matvec"):
+    defgrad(np.matvec, _matvec_ga, _matvec_gv)
+    defgrad(np.vecmat, _vecmat_gv, _vecmat_ga)
+
+
+# ------------------------------------------------------------ more reductions
+def _nan_mask(x):
+    return np.logical_not(np.isnan(_raw(x)))
+
+
+def _nansum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    return _expand(dy, x, axis, keepdims) * _nan_mask(x)
+
+
+def _nanmean_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    ok = _nan_mask(x)
+    return _expand(dy, x, axis, keepdims) * ok / np.sum(ok, axis=axis, keepdims=True)
+
+
+defgrad(np.nansum, _nansum_grad)
+defgrad(np.nanmean, _nanmean_grad)
+defgrad(np.nanmax, _extreme_grad)      # NaNs never equal the maximum, so they get 0
+defgrad(np.nanmin, _extreme_grad)
+
+
+def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    ok = _nan_mask(a)
+    n = np.sum(ok, axis=axis, keepdims=keepdims)
+    d = np.where(ok, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    return np.sum(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
+
+
+def _nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    return np.sqrt(_nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def _ptp(a, axis=None, out=None, keepdims=False):
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if weights is None:
+        avg = np.mean(a, axis=axis, keepdims=keepdims)
+        wsum = np.broadcast_to(np.asarray(_count(a, axis), dtype=float), np.shape(_raw(avg)))
+        return (avg, wsum) if returned else avg
+    w = weights
+    if _shape(w) != _shape(a):
+        if axis is None or np.ndim(_raw(w)) != 1:
+            raise ValueError("average: weights must have the shape of a, or be 1-D along a "
+                             "single axis=")
+        ax = axis % len(_shape(a))
+        w = np.reshape(w, [-1 if i == ax else 1 for i in range(len(_shape(a)))])
+    wsum = np.sum(w * np.ones(_shape(a)), axis=axis, keepdims=keepdims)
+    avg = np.sum(a * w, axis=axis, keepdims=keepdims) / wsum
+    return (avg, wsum) if returned else avg
+
+
+def _sort(a, axis=-1, kind=None, order=None, **kw):
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    return np.take_along_axis(a, np.argsort(_raw(a), axis=axis, kind=kind), axis=axis)
+
+
+def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    if axis is None:
+        a, ax = np.ravel(a), 0
+    else:
+        ax = axis % len(_shape(a))
+    s = _sort(a, axis=ax)
+    n = _shape(s)[ax]
+    mid = np.take(s, [n // 2] if n % 2 else [n // 2 - 1, n // 2], axis=ax)
+    m = np.mean(mid, axis=ax, keepdims=True)
+    if keepdims:
+        return np.reshape(m, [1] * len(_shape(a))) if axis is None else m
+    return np.squeeze(m, axis=ax)
+
+
+def _diff(a, n=1, axis=-1, prepend=None, append=None):
+    if prepend is not None or append is not None:
+        ax = axis % len(_shape(a))
+        parts = []
+        for extra in (prepend, None, append):
+            if extra is None:
+                continue
+            shape = list(_shape(a))
+            shape[ax] = 1
+            parts.append(np.broadcast_to(extra, shape) if np.ndim(_raw(extra)) == 0 else extra)
+        a = np.concatenate(([parts[0]] if prepend is not None else []) + [a]
+                           + ([parts[-1]] if append is not None else []), axis=ax)
+    ax = axis % len(_shape(a))
+    for _ in range(n):
+        m = _shape(a)[ax]
+        lead = (slice(None),) * ax
+        a = a[lead + (slice(1, m),)] - a[lead + (slice(0, m - 1),)]
+    return a
+
+
+FUNCTIONS.update({np.nanvar: _nanvar, np.nanstd: _nanstd, np.ptp: _ptp,
+                  np.average: _average, np.sort: _sort, np.median: _median, np.diff: _diff})
+
+
+# ------------------------------------------------------------ more shapes
+def _dstack(tup):
+    return np.concatenate([np.atleast_3d(a) for a in tup], axis=2)
+
+
+def _column_stack(tup):
+    return np.concatenate([np.reshape(a, (-1, 1)) if np.ndim(_raw(a)) < 2 else a
+                           for a in tup], axis=1)
+
+
+def _append(arr, values, axis=None):
+    if axis is None:
+        return np.concatenate([np.ravel(arr), np.ravel(values)])
+    return np.concatenate([arr, values], axis=axis)
+
+
+def _diagonal(a, offset=0, axis1=0, axis2=1):
+    return np.diagonal(a, offset, axis1, axis2)
+
+
+def _undiagonal(d, shape, offset=0, axis1=0, axis2=1):
+    """The array of ``shape`` that is zero except that its diagonal (offset,
+    axis1, axis2) holds ``d``: the adjoint of np.diagonal."""
+    nd = len(shape)
+    a1, a2 = axis1 % nd, axis2 % nd
+    moved = [s for i, s in enumerate(shape) if i not in (a1, a2)] + [shape[a1], shape[a2]]
+    out = np.zeros(moved, np.result_type(d, np.float64) if np.result_type(d).kind in "iub"
+                   else np.result_type(d))
+    i = np.arange(np.shape(d)[-1] if np.ndim(d) else 0)
+    out[..., i + max(-offset, 0), i + max(offset, 0)] = d
+    return np.moveaxis(out, [nd - 2, nd - 1], [a1, a2])
+
+
+_undiagonal_prim = Primitive(_undiagonal, (
+    lambda dy, y, d, shape, offset=0, axis1=0, axis2=1: _diagonal_prim(dy, offset, axis1, axis2),))
+_diagonal_prim = Primitive(_diagonal, (
+    lambda dy, y, a, offset=0, axis1=0, axis2=1:
+    _undiagonal_prim(dy, _shape(a), offset, axis1, axis2),))
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    return _diagonal_prim(a, offset, axis1, axis2)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    return np.sum(_diagonal_prim(a, offset, axis1, axis2), axis=-1)
+
+
+def diag(v, k=0):
+    nd = np.ndim(_raw(v))
+    if nd == 1:
+        n = _shape(v)[0] + abs(k)
+        return _undiagonal_prim(v, (n, n), k, 0, 1)
+    if nd == 2:
+        return _diagonal_prim(v, k, 0, 1)
+    raise ValueError(f"diag: v must be 1-D or 2-D, got {nd}-D")
+
+
+def diagflat(v, k=0):
+    return diag(np.ravel(v), k)
+
+
+defgrad(np.triu, lambda dy, y, m, k=0: np.triu(dy, k))
+defgrad(np.tril, lambda dy, y, m, k=0: np.tril(dy, k))
+
+FUNCTIONS.update({np.dstack: _dstack, np.column_stack: _column_stack, np.append: _append,
+                  np.diagonal: diagonal, np.trace: trace, np.diag: diag, np.diagflat: diagflat})
+
+
+# ------------------------------------------------------------ more products
+def _axes_pair(axes, na, nb):
+    if np.ndim(axes) == 0:
+        k = int(axes)
+        return list(range(na - k, na)), list(range(k))
+    ax_a, ax_b = axes
+    ax_a = [ax_a] if np.ndim(ax_a) == 0 else list(ax_a)
+    ax_b = [ax_b] if np.ndim(ax_b) == 0 else list(ax_b)
+    if len(ax_a) != len(ax_b):
+        raise ValueError(f"tensordot: axes must pair up, got {axes}")
+    return [i % na for i in ax_a], [i % nb for i in ax_b]
+
+
+def tensordot(a, b, axes=2):
+    """np.tensordot as transposes, reshapes and one matmul (all recorded)."""
+    sa, sb = _shape(a), _shape(b)
+    ax_a, ax_b = _axes_pair(axes, len(sa), len(sb))
+    free_a = [i for i in range(len(sa)) if i not in ax_a]
+    free_b = [i for i in range(len(sb)) if i not in ax_b]
+    k = int(np.prod([sa[i] for i in ax_a]))
+    a2 = np.reshape(np.transpose(a, free_a + ax_a), (-1, k))
+    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, -1))
+    return np.reshape(_matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
+
+
+def inner(a, b):
+    if np.ndim(_raw(a)) == 0 or np.ndim(_raw(b)) == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def outer(a, b, out=None):
+    return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
+
+
+def kron(a, b):
+    na, nb = np.ndim(_raw(a)), np.ndim(_raw(b))
+    nd = max(na, nb)
+    sa = (1,) * (nd - na) + _shape(a)
+    sb = (1,) * (nd - nb) + _shape(b)
+    a = np.reshape(a, [v for n in sa for v in (n, 1)])
+    b = np.reshape(b, [v for n in sb for v in (1, n)])
+    return np.reshape(a * b, [m * n for m, n in zip(sa, sb)])
+
+
+def vdot(a, b):
+    if np.iscomplexobj(_raw(a)):
+        a = np.conj(a)
+    return np.sum(np.ravel(a) * np.ravel(b))
+
+
+# ---- einsum
+def _parse_subscripts(subscripts, ops):
+    """'ij,jk' -> (['ij', 'jk'], 'ik') with spaces removed and the output explicit."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        ins, out = subscripts.split("->")
+    else:
+        ins = subscripts
+        letters = ins.replace("...", "").replace(",", "")
+        out = ("..." if "..." in ins else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins = ins.split(",")
+    if len(ins) != len(ops):
+        raise ValueError(f"einsum: {len(ins)} operand subscripts for {len(ops)} operands")
+    return ins, out
+
+
+def _tokens(sub):
+    """'i...j' -> ['i', '...', 'j']."""
+    toks, k = [], 0
+    while k < len(sub):
+        if sub.startswith("...", k):
+            toks.append("...")
+            k += 3
+        else:
+            toks.append(sub[k])
+            k += 1
+    return toks
+
+
+_FRESH = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"]
+
+
+def _einsum(subscripts, *ops):
+    return np.einsum(subscripts, *ops)
+
+
+def _einsum_grad(i, dy, y, subscripts, *ops):
+    ins, out = subscripts.split("->")
+    ins = ins.split(",")
+    toks = _tokens(ins[i])
+    shape = _shape(ops[i])
+    nell = len(shape) - (len(toks) - 1) if "..." in toks else 0
+    dims, pos = {}, 0
+    for t in toks:
+        if t == "...":
+            ell_shape = shape[pos:pos + nell]
+            pos += nell
+        else:
+            dims[t] = shape[pos]
+            pos += 1
+    used = set(subscripts)
+    fresh = iter(c for c in _FRESH if c not in used)
+    subs = [out] + [s for j, s in enumerate(ins) if j != i]
+    args = [dy] + [o for j, o in enumerate(ops) if j != i]
+    target, seen = [], set()
+    for t in toks:
+        if t != "..." and t in seen:        # repeated index: a diagonal of the operand
+            c = next(fresh)
+            subs.append(t + c)
+            args.append(np.eye(dims[t]))
+            target.append(c)
+        else:
+            target.append(t)
+            seen.add(t)
+    present = set("".join(subs))
+    for t in set(toks) - {"..."}:
+        if t not in present:                 # summed in this operand alone: broadcast back
+            subs.append(t)
+            args.append(np.ones(dims[t]))
+    if "..." in toks:
+        subs.append("...")
+        args.append(np.ones(ell_shape))
+    if "..." not in toks and any("..." in sub for sub in subs):
+        # numpy keeps broadcast (ellipsis) axes in an explicit output: sum them here
+        g = _einsum_prim(",".join(subs) + "->..." + "".join(target), *args)
+        lead = np.ndim(_raw(g)) - len(target)
+        return np.sum(g, axis=tuple(range(lead))) if lead else g
+    return _einsum_prim(",".join(subs) + "->" + "".join(target), *args)
+
+
+_einsum_prim = Primitive(_einsum, (None,), nary_grad=lambda i, dy, y, s, *ops:
+                         _einsum_grad(i - 1, dy, y, s, *ops))
+
+
+def einsum(*operands, out=None, optimize=False, **kw):
+    """np.einsum on recorded values (subscript-string form)."""
+    if out is not None:
+        raise ValueError("einsum: out= is not supported on recorded arrays")
+    if not isinstance(operands[0], str):
+        raise NotImplementedError("einsum: only the subscript-string form is differentiable "
+                                  "(np.einsum('ij,jk->ik', a, b))")
+    ops = operands[1:]
+    ins, out_sub = _parse_subscripts(operands[0], ops)
+    return _einsum_prim(",".join(ins) + "->" + out_sub, *ops)
+
+
+FUNCTIONS.update({np.tensordot: tensordot, np.inner: inner, np.outer: outer, np.kron: kron,
+                  np.vdot: vdot, np.einsum: einsum})
+
+from . import linalg_grads as _linalg_grads  # noqa: E402,F401  (registers np.linalg)
+from . import special_grads as _special_grads  # noqa: E402,F401  (registers scipy.special)
