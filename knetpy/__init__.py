@@ -17,3 +17,5 @@ from .utils import *  # noqa: F401,F403
 from . import datasets  # noqa: F401
 from .conv import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
+from .train import *  # noqa: F401,F403
+from .progress import *  # noqa: F401,F403
