@@ -1,0 +1,112 @@
+"""Forward+backward of knetpy's conv4, pool and LSTM layer against PyTorch CPU.
+
+Each row times one training step of a single operation (the loss is sum(y);
+gradients w.r.t. every input are computed), knetpy and torch in the same run,
+as the best of a few repetitions after a warm-up, and prints
+ratio = knetpy time / torch time (below 1 means knetpy is faster).
+
+    .venv/bin/python bench/ops.py            # all rows
+    .venv/bin/python bench/ops.py conv pool  # some rows (conv, pool, lstm)
+
+Sizes: conv 64x3x32x32 input, 64x3x5x5 filters (cross-correlation, as torch);
+pool 64x64x28x28 input, 2x2 max and 3x3/stride 2/padding 1 average; LSTM
+from bench/ops_lstm.py (T=100, B=128, X=H=256).  All float32.
+"""
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def _best(f, reps):
+    f()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _knetpy_step(fn, *arrays):
+    from autograd import Param, diff, grad
+    ps = [Param(a) for a in arrays]
+
+    def step():
+        r = diff(lambda: np.sum(fn(*ps)))
+        return [grad(r, p) for p in ps]
+    return step
+
+
+def _torch_step(fn, *arrays):
+    import torch
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+
+    def step():
+        for t in ts:
+            t.grad = None
+        fn(*ts).sum().backward()
+    return step
+
+
+def conv_rows(reps=5):
+    import torch.nn.functional as F
+    from knetpy import conv4
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3, 32, 32), dtype=np.float32)
+    w = rng.standard_normal((64, 3, 5, 5), dtype=np.float32)
+    rows = [("conv4 fwd+bwd x 64x3x32x32, w 64x3x5x5 float32",
+             _knetpy_step(lambda w, x: conv4(w, x, mode=1), w, x),
+             _torch_step(lambda w, x: F.conv2d(x, w), w, x)),
+            ("conv4 fwd+bwd same, padding=2 stride=2",
+             _knetpy_step(lambda w, x: conv4(w, x, padding=2, stride=2, mode=1), w, x),
+             _torch_step(lambda w, x: F.conv2d(x, w, padding=2, stride=2), w, x))]
+    return [(name, _best(k, reps), _best(t, reps)) for name, k, t in rows]
+
+
+def pool_rows(reps=5):
+    import torch.nn.functional as F
+    from knetpy import pool
+    x = np.random.default_rng(1).standard_normal((64, 64, 28, 28), dtype=np.float32)
+    rows = [("pool max 2x2 fwd+bwd x 64x64x28x28 float32",
+             _knetpy_step(lambda x: pool(x), x),
+             _torch_step(lambda x: F.max_pool2d(x, 2), x)),
+            ("pool avg 3x3 stride 2 padding 1 fwd+bwd (mode 1)",
+             _knetpy_step(lambda x: pool(x, window=3, stride=2, padding=1, mode=1), x),
+             _torch_step(lambda x: F.avg_pool2d(x, 3, 2, 1), x))]
+    return [(name, _best(k, reps), _best(t, reps)) for name, k, t in rows]
+
+
+def lstm_rows(reps=5):
+    import ops_lstm
+    return ops_lstm.run(reps)
+
+
+ROWS = {"conv": conv_rows, "pool": pool_rows, "lstm": lstm_rows}
+
+
+def run(which=("conv", "pool", "lstm"), reps=5):
+    """[(name, knetpy_seconds, torch_seconds)] for the chosen groups of rows."""
+    out = []
+    for key in which:
+        out += ROWS[key](reps)
+    return out
+
+
+def main(argv):
+    which = argv or list(ROWS)
+    bad = [w for w in which if w not in ROWS]
+    if bad:
+        raise SystemExit(f"bench/ops.py: unknown rows {bad}; choose from {list(ROWS)}")
+    import torch
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+    for name, k, t in run(which):
+        print(f"{name}: knetpy {k * 1e3:.1f} ms, torch {t * 1e3:.1f} ms, ratio {k / t:.2f}x",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
