@@ -15,6 +15,7 @@ holomorphic need their own rules, which this module registers:
     real(z)   dy                         imag(z)   -i dy
     conj(z)   conj(dy)                   angle(z)  dy * conj(i z) / |z|^2
     power(a, b) with complex a: log of a negative base is complex, not 0
+    arccosh(z) 1 / (sqrt(z - 1) sqrt(z + 1)) (numpy's branch)
     var/std   mean of |z - mean|^2 (numpy's definition)
     vdot(a, b) conjugates a
 
@@ -103,6 +104,11 @@ def _power_exponent(dy, y, a, b):
 
 complex_aware(np.power, None, _power_exponent)
 complex_aware(np.float_power, None, _power_exponent)
+
+
+# numpy's principal branch: arccosh'(z) = 1 / (sqrt(z - 1) sqrt(z + 1)), which
+# differs in sign from 1 / sqrt(z^2 - 1) on part of the complex plane
+complex_aware(np.arccosh, lambda dy, y, x: dy / (np.sqrt(x - 1) * np.sqrt(x + 1)))
 
 
 # ---------------------------------------------------------- composites

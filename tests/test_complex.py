@@ -1,0 +1,136 @@
+"""Complex numbers with HIPS autograd's convention: the gradient of a real
+loss L at z = x + iy is dL/dx - i dL/dy; holomorphic functions get f'(z)."""
+import numpy as onp
+import pytest
+
+import autograd.numpy as np
+from autograd import grad, holomorphic_grad
+from autograd.test_util import check_grads
+
+RNG = onp.random.default_rng(11)
+
+
+def complex_numeric_grad(f, z, h=1e-6):
+    """dL/dx - i dL/dy by central differences in the real and imaginary parts."""
+    z = onp.array(z, dtype=complex)
+    g = onp.zeros_like(z)
+    for i in range(z.size):
+        e = onp.zeros(z.shape)
+        e.flat[i] = h
+        dx = (f(z + e) - f(z - e)) / (2 * h)
+        dy = (f(z + 1j * e) - f(z - 1j * e)) / (2 * h)
+        g.flat[i] = dx - 1j * dy
+    return g
+
+
+def crandn(*shape):
+    return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+
+
+# functions of one complex array and how to draw a valid input
+UNARY = {
+    "exp": (np.exp, None), "log": (np.log, None), "log2": (np.log2, None),
+    "log10": (np.log10, None), "log1p": (np.log1p, None), "expm1": (np.expm1, None),
+    "exp2": (np.exp2, None), "sqrt": (np.sqrt, None), "square": (np.square, None),
+    "reciprocal": (np.reciprocal, None), "negative": (np.negative, None),
+    "sin": (np.sin, None), "cos": (np.cos, None), "tan": (np.tan, None),
+    "arcsin": (np.arcsin, None), "arccos": (np.arccos, None), "arctan": (np.arctan, None),
+    "sinh": (np.sinh, None), "cosh": (np.cosh, None), "tanh": (np.tanh, None),
+    "arcsinh": (np.arcsinh, None), "arccosh": (np.arccosh, None),
+    "arctanh": (np.arctanh, None),
+    "conj": (np.conj, None), "conjugate method": (lambda z: z.conjugate(), None),
+    "real": (np.real, None), "imag": (np.imag, None), "real attr": (lambda z: z.real, None),
+    "imag attr": (lambda z: z.imag, None), "abs": (np.abs, None), "angle": (np.angle, None),
+    "angle deg": (lambda z: np.angle(z, deg=True), None),
+    "real_if_close": (np.real_if_close, None),
+    "power int": (lambda z: z ** 3, None), "power real": (lambda z: z ** 2.5, None),
+    "power complex exponent": (lambda z: np.power(1.5 - 0.5j, z), None),
+    "power both": (lambda z: np.power(z, z), None),
+    "divide": (lambda z: (1 + 2j) / z, None), "sum": (lambda z: np.sum(z, axis=0), None),
+    "mean": (lambda z: np.mean(z, axis=1), None), "prod": (lambda z: np.prod(z, axis=0), None),
+    "cumsum": (lambda z: np.cumsum(z), None), "cumprod": (lambda z: np.cumprod(z, axis=1), None),
+    "var": (lambda z: np.var(z, axis=0), None), "std": (np.std, None),
+    "var ddof": (lambda z: np.var(z, ddof=1), None),
+    "transpose": (lambda z: z.T, None), "reshape": (lambda z: np.reshape(z, (-1,)), None),
+    "getitem": (lambda z: z[1:, ::2], None), "where": (lambda z: np.where(np.abs(z) > 1, z, 2 * z), None),
+    "concatenate": (lambda z: np.concatenate([z, 2 * z]), None),
+    "array": (lambda z: np.array([z[0, 0], z[1, 1] * z[0, 1]]), None),
+    "matmul": (lambda z: z @ z.T, None), "dot const": (lambda z: np.dot(z, onp.ones(3) * 1j), None),
+    "vdot": (lambda z: np.vdot(z, z * (1 + 1j)), None), "einsum": (lambda z: np.einsum("ij,ij->i", z, z), None),
+    "astype real": (lambda z: z.astype(onp.float64), None),
+    "abs squared": (lambda z: np.abs(z) ** 2, None),
+    "fft": (lambda z: np.fft.fft(z, axis=0), None),
+    "linalg inv": (lambda z: np.linalg.inv(z[:, :2] + 3 * onp.eye(2)), None),
+    "linalg det": (lambda z: np.linalg.det(z[:, :2] + 3 * onp.eye(2)), None),
+}
+
+
+def _real_loss(f, w):
+    def loss(z):
+        y = f(z)
+        return np.sum(np.real(y * w)) + np.sum(np.abs(y) ** 2) * 0.1
+    return loss
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_real_valued_composition_matches_finite_differences(name):
+    f, _ = UNARY[name]
+    z = crandn(2, 3) * 0.5 + 0.3
+    y = onp.asarray(f(z))
+    w = onp.asarray(crandn(*y.shape)) if onp.iscomplexobj(y) else RNG.standard_normal(y.shape)
+    loss = _real_loss(f, w)
+    got = grad(loss)(z)
+    assert onp.iscomplexobj(got) and got.shape == z.shape
+    onp.testing.assert_allclose(got, complex_numeric_grad(loss, z), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "tanh", "sqrt", "arcsin", "square",
+                                  "reciprocal", "power int", "power both", "cumprod", "fft",
+                                  "matmul"])
+def test_holomorphic_grad_is_the_complex_derivative(name):
+    f, _ = UNARY[name]
+    z0 = 0.4 + 0.3j
+    h = 1e-6
+    g = lambda z: np.sum(f(z * onp.ones((2, 3))))
+    want = (g(z0 + h) - g(z0 - h)) / (2 * h)
+    assert complex(holomorphic_grad(g)(z0)) == pytest.approx(want, abs=1e-6)
+    # Cauchy-Riemann: the derivative along the imaginary axis agrees
+    assert (g(z0 + 1j * h) - g(z0 - 1j * h)) / (2j * h) == pytest.approx(want, abs=1e-6)
+
+
+def test_documented_values():
+    # |z|^2 -> 2 conj(z); real -> 1; imag -> -i; angle -> conj(i z)/|z|^2
+    z = 1 + 2j
+    assert complex(grad(lambda z: np.abs(z) ** 2)(z)) == pytest.approx(2 - 4j)
+    assert complex(grad(np.real)(z)) == pytest.approx(1)
+    assert complex(grad(np.imag)(z)) == pytest.approx(-1j)
+    assert complex(grad(np.abs)(z)) == pytest.approx((1 - 2j) / abs(z))
+    assert complex(grad(np.angle)(z)) == pytest.approx((1j * z).conjugate() / abs(z) ** 2)
+    assert complex(grad(np.abs)(0j)) == 0
+
+
+def test_real_inputs_keep_real_gradients():
+    x = RNG.standard_normal(4)
+    for f in [lambda x: np.sum(np.abs(np.exp(1j * x)) ** 2 * x), lambda x: np.sum(np.imag(x * (1 + 2j))),
+              lambda x: np.sum(np.real(np.fft.fft(x)) ** 2), lambda x: np.sum(np.angle(x - 0.1)),
+              lambda x: np.sum(np.conj(x) * x), lambda x: np.sum(x.astype(complex).real)]:
+        g = grad(f)(x)
+        assert g.dtype == onp.float64
+        h = 1e-6
+        num = onp.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in onp.eye(4)])
+        onp.testing.assert_allclose(g, num, atol=1e-6)
+
+
+def test_real_rules_unchanged():
+    x = onp.array([-1.5, 0.0, 2.0])
+    onp.testing.assert_allclose(grad(lambda x: np.sum(np.abs(x)))(x), [-1, 0, 1])
+    onp.testing.assert_allclose(grad(lambda b: np.sum(np.power(2.0, b)))(x), onp.log(2) * 2 ** x)
+    onp.testing.assert_allclose(grad(lambda x: np.var(x))(x), 2 * (x - x.mean()) / 3)
+
+
+def test_second_order_and_forward_mode_on_complex():
+    z = crandn(3)
+    check_grads(lambda z: np.abs(z) ** 3, modes=["fwd", "rev"], order=2)(z)
+    check_grads(lambda z: np.angle(z) * np.real(z), modes=["fwd", "rev"], order=2)(z)
+    check_grads(lambda z: np.var(z * np.conj(z) + z), modes=["fwd", "rev"], order=2)(z)
