@@ -21,6 +21,7 @@ from .differential_operators import (checkpoint, deriv, elementwise_grad,  # noq
                                      make_ggnvp, make_hvp, make_jvp, make_vjp, multigrad_dict,
                                      tensor_jacobian_product, value_and_grad,
                                      vector_jacobian_product)
+from .builtins import dict, isinstance, list, tuple, type  # noqa: F401,A001  (HIPS names)
 
 __all__ = ["Param", "Result", "Sparse", "diff", "grad", "gradloss", "value", "params",
            "primitive", "zerograd", "gcheck", "cat1d", "training",

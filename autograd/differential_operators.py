@@ -160,6 +160,10 @@ class _Trace:
         """The gradient with respect to x of <g, fun(x)>; ``g`` has the output's
         structure (None leaves count as zero)."""
         gl = [g] if self.out_tree is _LEAF else _leaves_like(self.out_tree, g, what)
+        return self.vjp_leaves(gl)
+
+    def vjp_leaves(self, gl):
+        """vjp with the output gradient given leaf by leaf (None: zero)."""
         outs, dys = [], []
         for o, d in zip(self.out_leaves, gl):
             if d is not None and self._active(o):
@@ -231,6 +235,7 @@ def _nary(unary, name):
 
                 def unary_f(x):
                     return fun(*args[:i], x, *args[i + 1:], **kw)
+            unary_f.__name__ = getattr(fun, "__name__", "f")
             return unary(unary_f, x, *extra, **extra_kw)
         nary_f.__name__ = f"{name}_of_{getattr(fun, '__name__', 'f')}_wrt_argnum_{argnum}"
         nary_f.__doc__ = (f"{name} of {getattr(fun, '__name__', 'f')} with respect to argument "
@@ -326,9 +331,9 @@ def _grad_and_aux(fun, x):
     if np.size(_raw(ans)) != 1:
         raise NonScalarOutput("grad_and_aux: the first output must be a scalar, got shape "
                               f"{np.shape(_raw(ans))}")
-    aux_leaves, aux_tree = flatten(aux)
-    g = (_ones_like(ans), unflatten(aux_tree, [None] * len(aux_leaves)))
-    return t.vjp(g), aux
+    gl = [None] * len(t.out_leaves)
+    gl[0] = _ones_like(ans) if flatten(ans)[1] is _LEAF else None
+    return t.vjp_leaves(gl), aux
 
 
 def _pair(out):
