@@ -19,3 +19,4 @@ from .conv import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .train import *  # noqa: F401,F403
 from .progress import *  # noqa: F401,F403
+from .serialize import *  # noqa: F401,F403
