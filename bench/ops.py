@@ -2,7 +2,8 @@
 
 Each row times one training step of a single operation (the loss is sum(y);
 gradients w.r.t. every input are computed), knetpy and torch in the same run,
-as the best of a few repetitions after a warm-up, and prints
+as the best of several repetitions after a warm-up (conv and pool alternate
+knetpy and torch repetitions, so a busy machine slows both alike), and prints
 ratio = knetpy time / torch time (below 1 means knetpy is faster).
 
     .venv/bin/python bench/ops.py            # all rows
@@ -21,14 +22,20 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def _best(f, reps):
-    f()
-    times = []
+def _best_pair(k, t, reps):
+    """(best knetpy time, best torch time), the two alternating so that a busy
+    machine slows both alike."""
+    k()
+    t()
+    bk = bt = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        k()
+        t1 = time.perf_counter()
+        t()
+        t2 = time.perf_counter()
+        bk, bt = min(bk, t1 - t0), min(bt, t2 - t1)
+    return bk, bt
 
 
 def _knetpy_step(fn, *arrays):
@@ -52,7 +59,7 @@ def _torch_step(fn, *arrays):
     return step
 
 
-def conv_rows(reps=5):
+def conv_rows(reps=10):
     import torch.nn.functional as F
     from knetpy import conv4
     rng = np.random.default_rng(0)
@@ -64,10 +71,10 @@ def conv_rows(reps=5):
             ("conv4 fwd+bwd same, padding=2 stride=2",
              _knetpy_step(lambda w, x: conv4(w, x, padding=2, stride=2, mode=1), w, x),
              _torch_step(lambda w, x: F.conv2d(x, w, padding=2, stride=2), w, x))]
-    return [(name, _best(k, reps), _best(t, reps)) for name, k, t in rows]
+    return [(name, *_best_pair(k, t, reps)) for name, k, t in rows]
 
 
-def pool_rows(reps=5):
+def pool_rows(reps=10):
     import torch.nn.functional as F
     from knetpy import pool
     x = np.random.default_rng(1).standard_normal((64, 64, 28, 28), dtype=np.float32)
@@ -77,7 +84,7 @@ def pool_rows(reps=5):
             ("pool avg 3x3 stride 2 padding 1 fwd+bwd (mode 1)",
              _knetpy_step(lambda x: pool(x, window=3, stride=2, padding=1, mode=1), x),
              _torch_step(lambda x: F.avg_pool2d(x, 3, 2, 1), x))]
-    return [(name, _best(k, reps), _best(t, reps)) for name, k, t in rows]
+    return [(name, *_best_pair(k, t, reps)) for name, k, t in rows]
 
 
 def lstm_rows(reps=5):
@@ -88,11 +95,11 @@ def lstm_rows(reps=5):
 ROWS = {"conv": conv_rows, "pool": pool_rows, "lstm": lstm_rows}
 
 
-def run(which=("conv", "pool", "lstm"), reps=5):
+def run(which=("conv", "pool", "lstm")):
     """[(name, knetpy_seconds, torch_seconds)] for the chosen groups of rows."""
     out = []
     for key in which:
-        out += ROWS[key](reps)
+        out += ROWS[key]()
     return out
 
 

@@ -69,15 +69,19 @@ def _first_max_masks(x, y, window, padding, stride, nan_propagate, alpha):
         m = _window_max(xpad, slices, nan_propagate)
     mnan = xp.isnan(m)
     check_nan = bool(mnan.any())
-    taken = xp.zeros(m.shape, dtype=bool)
+    free = None                  # windows whose first maximum is still to be found
     masks = []
-    for sl in slices:
+    for k, sl in enumerate(slices):
         s = xpad[sl]
-        e = s == m
+        e = xp.equal(s, m)
         if check_nan:
             e |= xp.isnan(s) & mnan
-        e &= ~taken
-        taken |= e
+        if free is None:
+            free = ~e
+        else:
+            e &= free
+            if k < len(slices) - 1:
+                free ^= e
         masks.append(e)
     return xpad, slices, masks
 
@@ -92,8 +96,12 @@ def max_backward(dy, x, y, window, padding, stride, nan_propagate, alpha):
     if alpha != 1:
         g = g * g.dtype.type(alpha)
     acc = xp.zeros(xpad.shape, dtype=g.dtype)
+    overlap = any(s < k for s, k in zip(stride, window))
     for sl, e in zip(slices, masks):
-        acc[sl] += g * e
+        if overlap:
+            acc[sl] += g * e    # (a masked add with where= is much slower in numpy)
+        else:                   # each cell is in one window at most: write in place
+            xp.multiply(g, e, out=acc[sl])
     crop = (slice(None), slice(None)) + tuple(slice(p, p + n) for n, p in
                                               zip(x.shape[2:], padding))
     return xp.ascontiguousarray(acc[crop], dtype=np.result_type(dy.dtype, x.dtype))
@@ -149,7 +157,11 @@ def avg_backward(dy, xshape, window, padding, stride, mode, alpha):
     g = g * _avg_scale(S, window, padding, stride, mode, alpha, g.dtype, xp)
     acc = xp.zeros(tuple(xshape[:2]) + tuple(n + 2 * p for n, p in zip(S, padding)),
                    dtype=g.dtype)
+    overlap = any(s < k for s, k in zip(stride, window))
     for sl in slices:
-        acc[sl] += g
+        if overlap:
+            acc[sl] += g
+        else:
+            acc[sl] = g
     crop = (slice(None), slice(None)) + tuple(slice(p, p + n) for n, p in zip(S, padding))
     return xp.ascontiguousarray(acc[crop], dtype=dy.dtype)
