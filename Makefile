@@ -15,8 +15,26 @@ $(VENV)/.installed-test: $(VPY) pyproject.toml
 test: $(VENV)/.installed-test
 	$(VPY) -m pytest -q
 
+# Train the Fashion-MNIST MLP example.  Installs the data (Debian's dataset-fashion-mnist)
+# with apt-get when it is missing and we are root; otherwise says how to get it.
+FMNIST := /usr/share/datasets/fashion-mnist
 demo: $(VENV)/.installed-test
-	$(VPY) examples/regression.py
+	@if [ ! -f $(FMNIST)/train-images-idx3-ubyte.gz ] && \
+	    [ ! -d "$${KNETPY_DATA:-/nonexistent}/fashion-mnist" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make demo: installing dataset-fashion-mnist with apt-get"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist; } \
+	    || exit 1; \
+	  else \
+	    echo "make demo: Fashion-MNIST is missing. Install it with"; \
+	    echo "    sudo apt-get install dataset-fashion-mnist"; \
+	    echo "or put its four idx(.gz) files in \$$KNETPY_DATA/fashion-mnist."; \
+	    exit 1; \
+	  fi; \
+	fi
+	mkdir -p build
+	$(VPY) examples/mnist_mlp.py --checkpoint build/mnist_mlp.h5 --plot build/mnist_mlp_loss.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info

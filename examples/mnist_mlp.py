@@ -1,0 +1,104 @@
+"""Fashion-MNIST with a multi-layer perceptron, in the style of Knet's README.
+
+A model is plain Python: layers are objects holding Param weights, a Chain
+calls them in turn, and called with answers it returns the loss.  ``adam``
+trains every Param the loss touches, one minibatch per step.
+
+    python examples/mnist_mlp.py                       # 5 epochs, test accuracy ~0.88
+    python examples/mnist_mlp.py --epochs 1 --limit 6000
+Needs the data: `apt-get install dataset-fashion-mnist` (or --data FOLDER).
+"""
+import argparse
+
+import numpy as np
+
+from knetpy import (accuracy, adam, load, mat, minibatch, ncycle, nll, param, param0, progress,
+                    relu, save, seed)
+from knetpy.datasets import fashion_mnist
+
+
+# ---- the model, as in Knet's README
+class Dense:
+    """y = f(x W' + b) on flattened instances."""
+    def __init__(self, i, o, f=relu):
+        self.w, self.b, self.f = param(o, i), param0(o), f
+
+    def __call__(self, x):
+        return self.f(mat(x) @ self.w.T + self.b)
+
+
+class Chain:
+    """Layers in sequence; chain(x) gives scores, chain(x, y) the loss."""
+    def __init__(self, *layers):
+        self.layers = layers
+
+    def __call__(self, x, y=None):
+        for layer in self.layers:
+            x = layer(x)
+        return x if y is None else nll(x, y)
+
+
+def identity(x):
+    return x
+
+
+# ---- the rest: options, data, training, checkpoint, plot
+def plot_losses(losses, path, title):
+    """Write the loss curve to path when matplotlib is importable; return path or None."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(np.arange(1, len(losses) + 1), losses, lw=0.6)
+    ax.set(xlabel="step", ylabel="training loss (nll)", title=title)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--batchsize", type=int, default=100)
+    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument("--limit", type=int, help="use only the first N training and test images")
+    p.add_argument("--data", help="folder with the idx files (default: see knetpy.datasets)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--checkpoint", default="mnist_mlp.h5", help="'' to skip saving")
+    p.add_argument("--plot", default="mnist_mlp_loss.png", help="'' to skip the plot")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    o = parse(argv)
+    seed(o.seed)
+    xtrn, ytrn, xtst, ytst = fashion_mnist(o.data)
+    if o.limit:
+        xtrn, ytrn, xtst, ytst = xtrn[:o.limit], ytrn[:o.limit], xtst[:o.limit], ytst[:o.limit]
+    dtrn = minibatch(xtrn, ytrn, o.batchsize, shuffle=True)
+    dtst = minibatch(xtst, ytst, o.batchsize, partial=True)
+
+    model = Chain(Dense(784, o.hidden), Dense(o.hidden, 10, identity))
+    print(f"{len(xtrn)} training and {len(xtst)} test images; "
+          f"before training: test accuracy {accuracy(model, dtst):.4f}")
+    losses = [float(loss) for loss in progress(adam(model, ncycle(dtrn, o.epochs), lr=o.lr))]
+    acc, tloss, reloaded = accuracy(model, dtst), nll(model, dtst), None
+    print(f"after {o.epochs} epochs: test accuracy {acc:.4f}, test loss {tloss:.4f}")
+
+    if o.checkpoint:    # the whole model, its Params with their Adam state
+        save(o.checkpoint, model=model)
+        again = load(o.checkpoint, "model", allow=[Chain, Dense, identity])
+        reloaded = accuracy(again, dtst)
+        print(f"saved {o.checkpoint}; reloaded model's test accuracy {reloaded:.4f}")
+    if o.plot and plot_losses(losses, o.plot, "MLP on Fashion-MNIST"):
+        print(f"loss curve: {o.plot}")
+    return {"accuracy": acc, "test_loss": float(tloss), "losses": losses, "model": model,
+            "reloaded_accuracy": reloaded}
+
+
+if __name__ == "__main__":
+    main()
