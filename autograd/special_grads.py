@@ -64,10 +64,8 @@ defgrad(sp.digamma, lambda dy, y, x: dy * _polygamma_prim(1, x))
 defgrad(sp.expit, lambda dy, y, x: dy * y * (1 - y))
 defgrad(sp.logit, lambda dy, y, x: dy / (x * (1 - x)))
 defgrad(sp.log_expit, lambda dy, y, x: dy * sp.expit(-x))
-defgrad(sp.xlogy, lambda dy, y, a, b: dy * sp.xlogy(np.not_equal(_raw(a), 0), b),
-        lambda dy, y, a, b: dy * a / b)
-defgrad(sp.xlog1py, lambda dy, y, a, b: dy * sp.xlog1py(np.not_equal(_raw(a), 0), b),
-        lambda dy, y, a, b: dy * a / (1 + b))
+defgrad(sp.xlogy, lambda dy, y, a, b: dy * np.log(b), lambda dy, y, a, b: dy * a / b)
+defgrad(sp.xlog1py, lambda dy, y, a, b: dy * np.log1p(b), lambda dy, y, a, b: dy * a / (1 + b))
 defgrad(sp.entr, lambda dy, y, x: dy * (-np.log(x) - 1))
 defgrad(sp.rel_entr, lambda dy, y, a, b: dy * (np.log(a / b) + 1), lambda dy, y, a, b: -dy * a / b)
 defgrad(sp.kl_div, lambda dy, y, a, b: dy * np.log(a / b), lambda dy, y, a, b: dy * (1 - a / b))
@@ -128,13 +126,13 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if b is not None:
         e = e * b
     s = np.sum(e, axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):          # all -inf (or zero weights): log 0 = -inf
+        out = np.log(np.abs(s) if return_sign else s) + m
     if return_sign:
         sign = np.sign(_raw(s))
-        out = np.log(np.abs(s)) + m
         if not keepdims:
             out, sign = _squeeze(out, axis), _squeeze(sign, axis)
         return out, sign
-    out = np.log(s) + m
     return out if keepdims else _squeeze(out, axis)
 
 
