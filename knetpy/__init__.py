@@ -20,3 +20,4 @@ from .optim import *  # noqa: F401,F403
 from .train import *  # noqa: F401,F403
 from .progress import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
+from .hyperopt import *  # noqa: F401,F403
