@@ -118,3 +118,13 @@ def test_state_counted_after_use():
 def test_base_call_not_implemented():
     with pytest.raises(NotImplementedError):
         Layer()(1)
+
+
+@pytest.mark.parametrize("mod", ["base", "containers", "basic", "conv", "pooling", "dropout",
+                                 "misc"])
+def test_docstring_examples(mod):
+    import doctest
+    import importlib
+    m = importlib.import_module(f"knetpy.layers.{mod}")
+    res = doctest.testmod(m, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0 and res.attempted > 0
