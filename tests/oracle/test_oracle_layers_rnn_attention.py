@@ -97,3 +97,61 @@ def test_bidirectional_vs_torch():
     x = rs.randn(3, 5, 3)
     np.testing.assert_allclose(m(x), trnn(torch.tensor(x))[0].detach().numpy(), rtol=1e-10,
                                atol=1e-12)
+
+
+# ---------------------------------------------------------------- attention
+
+from knetpy.layers.attention import MultiHeadAttention  # noqa: E402
+
+
+def _torch_mha(m, E, H):
+    t = torch.nn.MultiheadAttention(E, H, bias=False, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        t.in_proj_weight.copy_(torch.tensor(np.concatenate(
+            [m.q_proj.weight.value, m.k_proj.weight.value, m.v_proj.weight.value])))
+        t.out_proj.weight.copy_(torch.tensor(m.out_proj.weight.value))
+    return t
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_multihead_attention_vs_torch(causal):
+    E, H = 8, 2
+    m = MultiHeadAttention(E, nheads=H, is_causal=causal or None, dtype=np.float64)
+    t = _torch_mha(m, E, H)
+    q = rs.randn(3, 5, E)
+    kv = q if causal else rs.randn(3, 7, E)
+    tq = torch.tensor(q, requires_grad=True)
+    tkv = tq if causal else torch.tensor(kv, requires_grad=True)
+    cm = torch.triu(torch.ones(5, 5, dtype=torch.bool), 1) if causal else None
+    ty, ta = t(tq, tkv, tkv, attn_mask=cm, average_attn_weights=False)
+    w = rs.randn(*ty.shape)
+    (ty * torch.tensor(w)).sum().backward()
+    qp = Param(q)
+    y, a = m(q if causal else (q, kv))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a, ta.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out = diff(lambda: np.sum(w * m(qp if causal else (qp, kv))[0]))
+    np.testing.assert_allclose(grad(out, qp), tq.grad.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(grad(out, m.q_proj.weight), t.in_proj_weight.grad[:E].numpy(),
+                               rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(grad(out, m.out_proj.weight), t.out_proj.weight.grad.numpy(),
+                               rtol=1e-8, atol=1e-12)
+
+
+def test_attention_mask_vs_sdpa():
+    """A per-batch, per-head boolean mask: the core matches F.scaled_dot_product_attention."""
+    m = MultiHeadAttention(((4, 6, 5), (6, 8), 3), nheads=2, dtype=np.float64)
+    q, k, v = rs.randn(2, 3, 4), rs.randn(2, 5, 6), rs.randn(2, 5, 5)
+    mask = rs.rand(2, 2, 3, 5) > 0.3
+    mask[..., 0] = True                                # every query sees something
+    y, a = m((q, k, v, mask))
+
+    def heads(x, H):
+        B, L, D = x.shape
+        return torch.tensor(x).reshape(B, L, H, D // H).transpose(1, 2)
+    Q = heads(q @ m.q_proj.weight.value.T, 2)
+    K = heads(k @ m.k_proj.weight.value.T, 2)
+    V = heads(v @ m.v_proj.weight.value.T, 2)
+    o = F.scaled_dot_product_attention(Q, K, V, attn_mask=torch.tensor(mask))
+    ref = o.transpose(1, 2).reshape(2, 3, 8).numpy() @ m.out_proj.weight.value.T
+    np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-12)
