@@ -11,7 +11,8 @@ gradient: conv4's gradients with respect to w and x are the primitives
 and ``_conv_dx`` again (the three are adjoint to one another), so gradients
 of gradients work to any order.  The pooling gradients are built the same
 way.  The array work is in ``knetpy.im2col`` (im2col + one GEMM) and
-``knetpy.pooling``.
+``knetpy.pooling``; 2-D convolutions of KnetArrays whose backend has
+im2col/col2im kernels (the CUDA backend) go through ``knetpy.conv_device``.
 
 Inputs may be numpy arrays, KnetArrays or recorded values (Params, Results),
 in float32 or float64; float16 is computed in float32 and returned as
@@ -23,6 +24,7 @@ import numpy as np
 
 from autograd.core import _raw, primitive
 
+from . import conv_device as _dev
 from . import im2col as _im
 from . import pooling as _pl
 from .knetarray import KnetArray
@@ -71,6 +73,8 @@ def _conv_g_x(dy, y, w, x, **o):
 @primitive(_conv_g_w, _conv_g_x)
 def _conv(w, x, **o):
     (w, x), be = _device(w, x)
+    if _dev.usable(be, x.ndim):
+        return _back(_dev.conv_forward(be, w, x, **o), be)
     return _back(_im.conv_forward(w, x, **o), be)
 
 
@@ -85,6 +89,8 @@ def _conv_dx_g_dy(g, y, w, dy, xshape, **o):
 @primitive(_conv_dx_g_w, _conv_dx_g_dy)
 def _conv_dx(w, dy, xshape, **o):
     (w, dy), be = _device(w, dy)
+    if _dev.usable(be, dy.ndim):
+        return _back(_dev.conv_backward_x(be, w, dy, xshape, **o), be)
     return _back(_im.conv_backward_x(w, dy, xshape, **o), be)
 
 
@@ -99,6 +105,8 @@ def _conv_dw_g_dy(g, y, x, dy, wshape, **o):
 @primitive(_conv_dw_g_x, _conv_dw_g_dy)
 def _conv_dw(x, dy, wshape, **o):
     (x, dy), be = _device(x, dy)
+    if _dev.usable(be, x.ndim):
+        return _back(_dev.conv_backward_w(be, x, dy, wshape, **o), be)
     return _back(_im.conv_backward_w(x, dy, wshape, **o), be)
 
 

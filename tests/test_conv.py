@@ -251,3 +251,41 @@ def test_outside_diff_params_give_arrays():
 def test_errors(call, msg):
     with pytest.raises((ValueError, TypeError), match=msg):
         call()
+
+
+def test_kernel_backend_uses_im2col_kernels(monkeypatch):
+    # a backend with im2col/col2im kernels (the CUDA code, run by the CPU emulator)
+    from knetpy.backends.emulator import emulated_backend
+    be = emulated_backend(block=64, max_blocks=4)
+    launched = []
+    for name in ("im2col", "col2im"):
+        f = getattr(be, name)
+        monkeypatch.setattr(be, name, lambda *a, _f=f, _n=name, **k: launched.append(_n) or
+                            _f(*a, **k))
+    o = dict(padding=(1, 0), stride=(2, 1), dilation=(1, 2), groups=2, alpha=1.5)
+    for dt in (np.float64, np.float32):
+        w, x = rs.randn(6, 2, 3, 2).astype(dt), rs.randn(2, 4, 7, 6).astype(dt)
+        kw, kx = KnetArray._of(w.copy(), be), KnetArray._of(x.copy(), be)
+        y = conv4(kw, kx, **o)
+        assert isinstance(y, KnetArray) and y.backend is be and y.dtype == dt
+        np.testing.assert_allclose(y.to_numpy(), direct_conv(w.astype(float), x.astype(float),
+                                                             **o), rtol=1e-4, atol=1e-4)
+        pw, px = Param(kw), Param(kx)
+        r = diff(lambda: np.sum(conv4(pw, px, **o) ** 2))
+        qw, qx = Param(w), Param(x)
+        r0 = diff(lambda: np.sum(conv4(qw, qx, **o) ** 2))
+        np.testing.assert_allclose(grad(r, pw).to_numpy(), grad(r0, qw), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(grad(r, px).to_numpy(), grad(r0, qx), rtol=1e-4, atol=1e-4)
+        d = deconv4(kw, y, **o)
+        np.testing.assert_allclose(d.to_numpy(), deconv4(w, y.to_numpy(), **o), rtol=1e-4,
+                                   atol=1e-4)
+    assert {"im2col", "col2im"} <= set(launched)
+    # second order on the kernel path equals second order on numpy arrays
+    w, x = rs.randn(3, 2, 2, 2), rs.randn(1, 2, 4, 4)
+
+    def second(w, x):
+        pw, px = Param(w), Param(x)
+        r = diff(lambda: np.sum(np.sin(grad(lambda xx: np.sum(np.tanh(conv4(pw, xx))))(px))))
+        return [np.asarray(grad(r, p)) for p in (pw, px)]
+    for a, b in zip(second(KnetArray._of(w, be), KnetArray._of(x, be)), second(w, x)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
