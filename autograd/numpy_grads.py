@@ -219,18 +219,33 @@ def _extreme_grad(dy, y, x, axis=None, out=None, keepdims=False, **kw):
     return _expand(dy, x, axis, keepdims) * share
 
 
+def _others_product(x, a):
+    """For each entry along axis a: the product of the other entries (no division,
+    so zeros are fine): exclusive cumulative products from both ends."""
+    n = _shape(x)[a]
+    one = np.ones_like(np.take(_raw(x), [0], axis=a))
+    left = np.cumprod(np.concatenate([one, np.take(x, range(n - 1), axis=a)], a), axis=a)
+    rev = np.flip(x, a)
+    right = np.flip(np.cumprod(np.concatenate([one, np.take(rev, range(n - 1), axis=a)], a),
+                               axis=a), a)
+    return left * right
+
+
 def _prod_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    ax = _axes(axis, len(_shape(x)))
-    if len(ax) == 1 and np.any(np.equal(_raw(x), 0)):
-        # product of the others without dividing by zero: exclusive cumprods both ways
-        a = ax[0]
-        left = np.cumprod(np.concatenate([np.ones_like(np.take(_raw(x), [0], a)),
-                                          np.take(x, range(_shape(x)[a] - 1), axis=a)], a), axis=a)
-        rev = np.flip(x, a)
-        right = np.flip(np.cumprod(np.concatenate(
-            [np.ones_like(np.take(_raw(x), [0], a)),
-             np.take(rev, range(_shape(x)[a] - 1), axis=a)], a), axis=a), a)
-        return _expand(dy, x, axis, keepdims) * left * right
+    shape = _shape(x)
+    ax = _axes(axis, len(shape))
+    if not ax:
+        return dy * np.ones(shape)
+    if np.any(np.equal(_raw(x), 0)):
+        if len(ax) == 1:
+            g = _others_product(x, ax[0])
+        else:      # reduce over several axes: gather them into one last axis
+            rest = [i for i in range(len(shape)) if i not in ax]
+            moved = np.reshape(np.transpose(x, rest + list(ax)), [shape[i] for i in rest] + [-1])
+            g = np.reshape(_others_product(moved, -1),
+                           [shape[i] for i in rest] + [shape[i] for i in ax])
+            g = np.transpose(g, np.argsort(rest + list(ax)))
+        return _expand(dy, x, axis, keepdims) * g
     return _expand(dy, x, axis, keepdims) * _expand(y, x, axis, keepdims) / x
 
 
@@ -265,10 +280,21 @@ defgrad(np.cumsum, _cumsum_grad)
 
 
 def _cumprod_grad(dy, y, x, axis=None, dtype=None, out=None):
-    # d y_j / d x_i = y_j / x_i for j >= i (x without zeros)
     if axis is None:
         return np.reshape(_cumprod_grad(dy, y, np.ravel(x), 0), _shape(x))
-    return np.flip(np.cumsum(np.flip(dy * y, axis), axis=axis), axis) / x
+    if not np.any(np.equal(_raw(x), 0)):
+        # d y_j / d x_i = y_j / x_i for j >= i
+        return np.flip(np.cumsum(np.flip(dy * y, axis), axis=axis), axis) / x
+    # with zeros: g_i = (prod_{k<i} x_k) * sum_{j>=i} dy_j prod_{i<k<=j} x_k, the
+    # inner products taken as cumprods of x with its first i entries set to 1 (n x n)
+    xm, dym = np.moveaxis(x, axis, -1), np.moveaxis(dy, axis, -1)
+    n = _shape(xm)[-1]
+    later = np.arange(n)[None, :] > np.arange(n)[:, None]           # k > i
+    spans = np.cumprod(np.where(later, np.expand_dims(xm, -2), 1.0), axis=-1)
+    inner = np.sum(spans * np.triu(np.ones((n, n))) * np.expand_dims(dym, -2), axis=-1)
+    one = np.ones_like(_raw(xm)[..., :1])
+    before = np.cumprod(np.concatenate([one, xm[..., :n - 1]], -1), axis=-1)
+    return np.moveaxis(before * inner, -1, axis)
 
 
 defgrad(np.cumprod, _cumprod_grad)

@@ -213,7 +213,10 @@ for f in (np.sum, np.mean):
 grad_cases("np.prod", (lambda x: np.prod(x), [U(0.5, 1.5, (3, 4))]),
            (lambda x: np.prod(x, axis=1), [U(0.5, 1.5, (3, 4))]),
            (lambda x: np.prod(x, axis=0), [np.array([[0.0, 1.5], [2.0, 0.7], [1.2, 0.0]])]),
-           (lambda x: np.prod(x, axis=(1, 3), keepdims=True), [U(0.5, 1.5, X4)]))
+           (lambda x: np.prod(x, axis=(1, 3), keepdims=True), [U(0.5, 1.5, X4)]),
+           (lambda x: np.prod(x), [np.array([[0.0, 1.5], [2.0, 0.7], [1.2, 0.0]])]),
+           (lambda x: np.prod(x, axis=(0, 2)), [np.where(np.arange(24).reshape(2, 3, 4) % 7 == 0,
+                                                         0.0, 1.1)]))
 for f in (np.max, np.min, np.amax, np.amin):
     grad_cases(key_name(f), (lambda x, f=f: f(x), [U(-1, 1, (5,))]),
                (lambda x, f=f: f(x, axis=1), [U(-1, 1, (3, 4))]),
@@ -248,7 +251,9 @@ grad_cases("np.cumsum", (lambda x: np.cumsum(x) * np.arange(5.0), [U(-1, 1, (5,)
            (lambda x: np.cumsum(x) * np.arange(12.0), [U(-1, 1, (3, 4))]))
 grad_cases("np.cumprod", (lambda x: np.cumprod(x), [U(0.5, 1.5, (5,))]),
            (lambda x: np.cumprod(x, axis=0) * W34, [U(0.5, 1.5, (3, 4))]),
-           (lambda x: np.cumprod(x), [U(0.5, 1.5, (2, 3))]))
+           (lambda x: np.cumprod(x), [U(0.5, 1.5, (2, 3))]),
+           (lambda x: np.cumprod(x, axis=1) * W34, [np.where(C34, 0.0, U(-1, 1, (3, 4)))]),
+           (lambda x: np.cumprod(x), [np.array([1.5, 0.0, 2.0, 0.0, 0.7])]))
 
 # ------------------------------------------------------------ shapes
 A34, A4D = U(-1, 1, (3, 4)), U(-1, 1, X4)
