@@ -425,14 +425,19 @@ def grad(f, x=None, argnum=0):
     """grad(result, param) or grad(f, argnum=0).
 
     With the Result of ``diff`` and a Param: that Param's gradient, or None
-    if the result does not depend on it.  With a function: a function that
-    returns the gradient of f's scalar output with respect to argument
-    ``argnum`` (an int, or a tuple of ints for a tuple of gradients).
+    if the result does not depend on it.  With a function (HIPS autograd's
+    form): a function that returns the gradient of f's scalar output with
+    respect to argument ``argnum`` (an int, or a tuple of ints for a tuple of
+    gradients).  The argument may be an array, a number or a tuple / list /
+    dict of them; the gradient has the same structure.  A non-scalar output
+    raises ``NonScalarOutput`` (both a ValueError and a TypeError).
 
     >>> grad(lambda w: np.sum(w * w))(np.array([1., 2.]))
     array([2., 4.])
     >>> grad(grad(np.sin))(0.5) == -np.sin(0.5)
     True
+    >>> grad(lambda p: p['a'] * p['b'])({'a': 2.0, 'b': 3.0})['a']
+    np.float64(3.0)
     """
     if isinstance(f, Result):
         return _tape_grad(f, x)

@@ -396,7 +396,7 @@ def vspace(value):
     tuple / list / dict of them.  Integers and booleans have none (TypeError).
 
     >>> vspace(1.5).ones()
-    1.0
+    np.float64(1.0)
     """
     if isinstance(value, (tuple, list, dict)) and not isinstance(value, Value):
         return ContainerVSpace(value)

@@ -48,11 +48,11 @@ def check_jvp_all_args(f, args, seed=0, rtol=1e-6, atol=1e-6):
 try:
     import grad_table
     TABLE_GRAD = sorted(n for n, e in grad_table.TABLE.items() if e.kind == "grad")
-except ImportError:          # the coverage table is not in this checkout
+except Exception:            # the coverage table is missing or broken (test_coverage reports it)
     grad_table, TABLE_GRAD = None, []
 
 
-@pytest.mark.skipif(grad_table is None, reason="tests/grad_table.py is not present")
+@pytest.mark.skipif(grad_table is None, reason="tests/grad_table.py is not importable")
 @pytest.mark.parametrize("name", TABLE_GRAD)
 def test_forward_mode_over_the_registry_table(name):
     for k, (call, arrays) in enumerate(grad_table.TABLE[name].cases):
