@@ -161,6 +161,13 @@ def eigh(a, UPLO="L"):
 
 
 def eigvalsh(a, UPLO="L"):
+    """np.linalg.eigvalsh(a, UPLO="L") on recorded values; the gradient of
+    eigenvalue k is v_k v_k^T.
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.linalg.eigvalsh(a)[1])(np.diag([1., 2.]))
+    array([[0., 0.],
+           [0., 1.]])"""
     return _eigh_w_prim(a, UPLO)
 
 
@@ -234,6 +241,12 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 def svdvals(x):
+    """np.linalg.svdvals(x) on recorded values; the gradient of s_k is u_k v_k^T.
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.linalg.svdvals(a)[0])(np.diag([3., 1.]))
+    array([[1., 0.],
+           [0., 0.]])"""
     return _svdvals_prim(x)
 
 
@@ -301,6 +314,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """np.linalg.vector_norm(x, axis=None, keepdims=False, ord=2) on
+    recorded values (axis may be a tuple: those axes are flattened together).
+
+    >>> float(np.linalg.vector_norm(np.array([3., 4.])))
+    5.0"""
     if axis is None:
         flat = _vector_norm(np.ravel(x), ord, 0, False)
         return np.reshape(flat, (1,) * np.ndim(_raw(x))) if keepdims else flat
@@ -318,6 +336,11 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """np.linalg.matrix_norm(x, keepdims=False, ord="fro") on recorded
+    values, over the last two axes.
+
+    >>> float(np.linalg.matrix_norm(np.eye(2), ord=1))
+    1.0"""
     return _matrix_norm(x, ord, (np.ndim(_raw(x)) - 2, np.ndim(_raw(x)) - 1), keepdims)
 
 

@@ -362,12 +362,22 @@ _concat_prim = Primitive(_concat, (None,), nary_grad=_concat_grad)
 
 
 def concatenate(arrays, axis=0, out=None, **kw):
+    """np.concatenate(arrays, axis=0) on recorded values; each input's gradient
+    is its slice of the output gradient.
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.sum(np.concatenate([a, 2 * a]) ** 2))(np.ones(2))
+    array([10., 10.])"""
     if out is not None or kw.get("dtype") is not None:
         raise ValueError("concatenate: out= and dtype= are not supported on recorded arrays")
     return _concat_prim(axis, *arrays)
 
 
 def stack(arrays, axis=0, out=None, **kw):
+    """np.stack(arrays, axis=0) on recorded values (expand_dims + concatenate).
+
+    >>> np.stack([np.ones(2), np.zeros(2)], axis=1).shape
+    (2, 2)"""
     arrays = list(arrays)
     if not arrays:
         raise ValueError("stack: need at least one array")
@@ -376,15 +386,28 @@ def stack(arrays, axis=0, out=None, **kw):
 
 
 def hstack(tup, **kw):
+    """np.hstack(tup) on recorded values (1-D inputs join along axis 0, others along 1).
+
+    >>> np.hstack([np.ones(2), np.zeros(1)]).shape
+    (3,)"""
     arrs = [np.atleast_1d(a) for a in tup]
     return _concat_prim(0 if np.ndim(_raw(arrs[0])) == 1 else 1, *arrs)
 
 
 def vstack(tup, **kw):
+    """np.vstack(tup) on recorded values (inputs made at least 2-D, joined along axis 0).
+
+    >>> np.vstack([np.ones(2), np.zeros(2)]).shape
+    (2, 2)"""
     return _concat_prim(0, *[np.atleast_2d(a) for a in tup])
 
 
 def split(ary, indices_or_sections, axis=0):
+    """np.split(ary, indices_or_sections, axis=0) on recorded values: a list of
+    recorded slices (sections must divide the axis evenly).
+
+    >>> [p.shape for p in np.split(np.ones((4, 2)), 2)]
+    [(2, 2), (2, 2)]"""
     n = _shape(ary)[axis]
     if np.ndim(indices_or_sections) == 0:
         k = int(indices_or_sections)
@@ -398,6 +421,11 @@ def split(ary, indices_or_sections, axis=0):
 
 
 def array_split(ary, indices_or_sections, axis=0):
+    """np.array_split(ary, indices_or_sections, axis=0) on recorded values: like
+    split, but the first n % k parts get one extra element.
+
+    >>> [p.shape for p in np.array_split(np.ones(5), 2)]
+    [(3,), (2,)]"""
     if np.ndim(indices_or_sections) == 0:
         n, k = _shape(ary)[axis], int(indices_or_sections)
         sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
@@ -487,6 +515,13 @@ _getitem_prim = Primitive(_getitem, (_getitem_grad,))
 
 
 def getitem(x, index):
+    """x[index] on a recorded value, for every numpy index kind.  Outside higher
+    order its gradient is a Sparse holding only what was read.
+
+    >>> from autograd import Param, diff, grad
+    >>> e = Param(np.ones((1000, 4)))
+    >>> grad(diff(lambda: np.sum(e[[3, 3]])), e).rows()[0]
+    array([3])"""
     if isinstance(index, Value) or isinstance(index, (tuple, list)) and any(
             isinstance(i, Value) for i in index):
         index = type(index)(_raw(i) for i in index) if isinstance(index, (tuple, list)) \
@@ -500,6 +535,11 @@ FUNCTIONS["getitem"] = getitem
 
 
 def take(a, indices, axis=None, out=None, mode="raise"):
+    """np.take(a, indices, axis=None) on recorded values (an indexing read).
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.sum(np.take(a, [0, 0, 2])))(np.zeros(3))
+    array([2., 0., 1.])"""
     if axis is None:
         return getitem(np.ravel(a), np.asarray(_raw(indices)))
     return getitem(a, (slice(None),) * (axis % len(_shape(a))) + (np.asarray(_raw(indices)),))
@@ -551,6 +591,12 @@ _matmul = defgrad(np.matmul, _matmul_ga, _matmul_gb)
 
 
 def dot(a, b, out=None):
+    """np.dot(a, b) on recorded values (scalar product, matmul, or tensordot over
+    a's last and b's second-to-last axis for N-D b).
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.dot(a, np.array([1., 2.])))(np.zeros(2))
+    array([1., 2.])"""
     if out is not None:
         raise ValueError("dot: out= is not supported on recorded arrays")
     na, nb = np.ndim(_raw(a)), np.ndim(_raw(b))
@@ -804,14 +850,32 @@ _diagonal_prim = Primitive(_diagonal, (
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
+    """np.diagonal(a, offset=0, axis1=0, axis2=1) on recorded values; its
+    gradient puts dy back on the same diagonal of zeros.
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.sum(np.diagonal(a)))(np.zeros((2, 3)))
+    array([[1., 0., 0.],
+           [0., 1., 0.]])"""
     return _diagonal_prim(a, offset, axis1, axis2)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """np.trace(a, offset=0, axis1=0, axis2=1) on recorded values (sum of the diagonal).
+
+    >>> from autograd import grad
+    >>> grad(np.trace)(np.zeros((2, 2)))
+    array([[1., 0.],
+           [0., 1.]])"""
     return np.sum(_diagonal_prim(a, offset, axis1, axis2), axis=-1)
 
 
 def diag(v, k=0):
+    """np.diag(v, k=0) on recorded values: the k-th diagonal of a 2-D v, or the
+    square matrix with 1-D v on its k-th diagonal.
+
+    >>> np.diag(np.array([1., 2.]), 1).shape
+    (3, 3)"""
     nd = np.ndim(_raw(v))
     if nd == 1:
         n = _shape(v)[0] + abs(k)
@@ -822,6 +886,10 @@ def diag(v, k=0):
 
 
 def diagflat(v, k=0):
+    """np.diagflat(v, k=0) on recorded values: diag of the flattened v.
+
+    >>> np.diagflat(np.ones((2, 2))).shape
+    (4, 4)"""
     return diag(np.ravel(v), k)
 
 
@@ -858,16 +926,28 @@ def tensordot(a, b, axes=2):
 
 
 def inner(a, b):
+    """np.inner(a, b) on recorded values: sum over the last axes of a and b.
+
+    >>> float(np.inner(np.array([1., 2.]), np.array([3., 4.])))
+    11.0"""
     if np.ndim(_raw(a)) == 0 or np.ndim(_raw(b)) == 0:
         return a * b
     return tensordot(a, b, ([-1], [-1]))
 
 
 def outer(a, b, out=None):
+    """np.outer(a, b) on recorded values: flattened a times flattened b.
+
+    >>> np.outer(np.ones(2), np.ones(3)).shape
+    (2, 3)"""
     return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
 
 
 def kron(a, b):
+    """np.kron(a, b) on recorded values, as a broadcast product and a reshape.
+
+    >>> np.kron(np.eye(2), np.ones((2, 2))).shape
+    (4, 4)"""
     na, nb = np.ndim(_raw(a)), np.ndim(_raw(b))
     nd = max(na, nb)
     sa = (1,) * (nd - na) + _shape(a)
@@ -878,6 +958,10 @@ def kron(a, b):
 
 
 def vdot(a, b):
+    """np.vdot(a, b) on recorded values: sum of conj(a) * b over the flattened arrays.
+
+    >>> float(np.vdot(np.ones((2, 2)), np.ones((2, 2))))
+    4.0"""
     if np.iscomplexobj(_raw(a)):
         a = np.conj(a)
     return np.sum(np.ravel(a) * np.ravel(b))

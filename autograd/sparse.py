@@ -113,6 +113,7 @@ class Sparse:
         return func(*[conv(a) for a in args], **kwargs)
 
     def astype(self, dtype):
+        """The same gradient with its values cast to dtype (still sparse)."""
         return Sparse(self.shape, dtype, [(i, np.asarray(v).astype(dtype)) for i, v in self.pairs])
 
     def rows(self):

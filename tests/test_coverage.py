@@ -107,3 +107,16 @@ def test_gcheck_returns_false_for_a_deliberately_wrong_registered_gradient(capsy
         primitive(lambda dy, y, a, b: dy * b, lambda dy, y, a, b: dy * a)(np.multiply)
     assert gcheck(np.cbrt, Param(np.array([0.5, 1.5, 2.0])))
     assert gcheck(lambda: a * b)
+
+
+def test_docstring_examples_of_the_gradient_modules_run():
+    import doctest
+
+    import autograd.linalg_grads
+    import autograd.numpy_grads
+    import autograd.sparse
+    import autograd.special_grads
+    for mod in (autograd.numpy_grads, autograd.linalg_grads, autograd.special_grads,
+                autograd.sparse):
+        result = doctest.testmod(mod, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, mod.__name__
