@@ -33,11 +33,12 @@ def _cov_matrix(cov, dim):
     return cov
 
 
-def _dimension(x, mean, cov):
-    for v in (mean, cov):
-        if v is not None and np.ndim(raw(v)) > 0:
-            return np.shape(raw(v))[-1]
-    return np.shape(raw(x))[-1] if x is not None and np.ndim(raw(x)) > 0 else 1
+def _dimension(mean, cov):
+    """scipy's rule: the size of mean, else the size of a matrix (or vector) cov, else 1."""
+    if mean is not None:
+        return int(np.size(raw(mean)))
+    c = raw(cov)
+    return int(np.shape(c)[0]) if np.ndim(c) >= 1 else 1
 
 
 def _precision_and_logdet(cov, allow_singular):
@@ -66,10 +67,10 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
     """logpdf(x, mean=None, cov=1, allow_singular=False): log density at x
     (shape (..., d)); returns shape x.shape[:-1] (a scalar for one point).
 
-    >>> round(float(logpdf(np.ones(2), cov=2.0)), 6)
+    >>> round(float(logpdf(np.ones(2), np.zeros(2), 2.0)), 6)
     -3.031024
     """
-    dim = _dimension(x, mean, cov)
+    dim = _dimension(mean, cov)
     x = np.reshape(x, (1,)) if np.ndim(raw(x)) == 0 and dim == 1 else x
     if dim == 1 and np.shape(raw(x))[-1] != 1:
         x = np.expand_dims(x, -1)        # scipy reads a vector as points of dimension 1
@@ -102,6 +103,6 @@ def entropy(mean=None, cov=1):
     >>> round(float(entropy(np.zeros(2), np.eye(2))), 6)
     2.837877
     """
-    dim = _dimension(None, mean, cov)
+    dim = _dimension(mean, cov)
     sign, logdet = np.linalg.slogdet(_cov_matrix(cov, dim))
     return 0.5 * (dim * (1 + LOG_2PI) + logdet)

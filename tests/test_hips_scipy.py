@@ -1,0 +1,343 @@
+"""autograd.scipy: special, stats, linalg, signal, integrate (HIPS autograd's namespaces)."""
+import numpy as onp
+import pytest
+import scipy.linalg as sl
+import scipy.signal as ssig
+import scipy.special as ssp
+import scipy.stats as ss
+
+import autograd.numpy as np
+import autograd.scipy.special as special
+import autograd.scipy.stats as stats
+from autograd import Param, gcheck, grad
+from autograd.scipy import integrate, linalg, signal
+from autograd.scipy.stats import (beta, chi2, dirichlet, gamma, multivariate_normal, norm,
+                                  poisson, t)
+from autograd.test_util import check_grads
+
+RNG = onp.random.default_rng(5)
+
+
+def numeric_grad(f, x, h=1e-6):
+    x = onp.array(x, dtype=float)
+    g = onp.zeros_like(x)
+    for i in range(x.size):
+        e = onp.zeros_like(x)
+        e.flat[i] = h
+        g.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def check_all_args(ours, ref, args, which, atol=1e-6, rtol=1e-5):
+    """Values equal scipy's; the gradient of sum(ours) in each argument in
+    ``which`` matches central differences of sum(ref)."""
+    onp.testing.assert_allclose(ours(*args), ref(*args), rtol=1e-10, atol=1e-12)
+    for i in which:
+        def part(v, i=i):
+            a = list(args)
+            a[i] = v
+            return a
+        got = grad(lambda v: np.sum(ours(*part(v))))(args[i])
+        want = numeric_grad(lambda v: onp.sum(ref(*part(v))), args[i])
+        onp.testing.assert_allclose(got, want, atol=atol, rtol=rtol)
+
+
+# ------------------------------------------------------------ special
+def test_special_namespace_and_hips_names():
+    for name in ["gammaln", "digamma", "psi", "polygamma", "beta", "betaln", "betainc",
+                 "gamma", "gammainc", "gammaincc", "rgamma", "multigammaln", "erf", "erfc",
+                 "erfinv", "erfcinv", "logit", "expit", "logsumexp", "j0", "j1", "y0", "y1",
+                 "jn", "yn", "i0", "i1", "iv", "ive", "log_ndtr", "ndtr"]:
+        assert callable(getattr(special, name)), name
+    assert special.jn is ssp.jv
+
+
+@pytest.mark.parametrize("name, fn, x", [
+    ("betainc", lambda x: special.betainc(2.0, 3.0, x), onp.array([0.2, 0.5, 0.7])),
+    ("jn", lambda x: special.jn(2, x), onp.array([0.5, 1.5, 3.0])),
+    ("jv", lambda x: special.jv(1.5, x), onp.array([0.5, 1.5, 3.0])),
+    ("yn", lambda x: special.yn(1, x), onp.array([0.5, 1.5, 3.0])),
+    ("yv", lambda x: special.yv(0.5, x), onp.array([0.5, 1.5, 3.0])),
+    ("iv", lambda x: special.iv(2.0, x), onp.array([-1.5, 0.5, 3.0])),
+    ("ive", lambda x: special.ive(1.0, x), onp.array([-1.5, 0.5, 3.0])),
+    ("kv", lambda x: special.kv(1.0, x), onp.array([0.5, 1.5, 3.0])),
+    ("kve", lambda x: special.kve(0.5, x), onp.array([0.5, 1.5, 3.0])),
+    ("stdtr", lambda x: special.stdtr(3.0, x), onp.array([-1.0, 0.2, 2.0])),
+    ("gammaln", special.gammaln, onp.array([0.5, 2.5])),
+    ("logsumexp", lambda x: special.logsumexp(x), onp.array([0.5, 2.5, -1.0])),
+])
+def test_special_gradients(name, fn, x):
+    g = grad(lambda v: np.sum(fn(v)))(x)
+    onp.testing.assert_allclose(g, numeric_grad(lambda v: onp.sum(fn(v)), x), rtol=1e-6, atol=1e-8)
+    p = Param(x.copy())
+    assert gcheck(lambda: np.sum(fn(p)))
+    check_grads(lambda v: fn(v), modes=["rev"], order=2)(x)
+
+
+# ------------------------------------------------------------ stats
+X = onp.array([0.3, 1.2, -0.4])
+U = onp.array([0.1, 0.45, 0.9])
+
+
+@pytest.mark.parametrize("fn", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"])
+def test_norm(fn):
+    ours, ref = getattr(norm, fn), getattr(ss.norm, fn)
+    check_all_args(ours, ref, (X, 0.2, 1.5), which=(0, 1, 2))
+    onp.testing.assert_allclose(ours(X), ref(X), rtol=1e-12)
+
+
+def test_norm_ppf_and_hips_call_forms():
+    onp.testing.assert_allclose(norm.ppf(U, 1.0, 2.0), ss.norm.ppf(U, 1.0, 2.0))
+    assert grad(norm.logpdf)(1.0) == pytest.approx(-1.0)
+    g = grad(lambda s: norm.logpdf(1.0, loc=0.0, scale=s))(2.0)   # keyword parameters
+    assert g == pytest.approx(-1 / 2.0 + 1 / 8.0)
+
+
+@pytest.mark.parametrize("fn, which", [("logpdf", (0, 1, 2, 3)), ("pdf", (0, 1, 2, 3)),
+                                       ("cdf", (0, 2, 3)), ("logcdf", (0, 2, 3)),
+                                       ("sf", (0, 2, 3)), ("logsf", (0, 2, 3))])
+def test_t(fn, which):
+    check_all_args(getattr(t, fn), getattr(ss.t, fn), (X, 3.5, 0.2, 1.5), which)
+
+
+@pytest.mark.parametrize("fn, which", [("logpdf", (0, 1, 2, 3, 4)), ("pdf", (0, 1, 2)),
+                                       ("cdf", (0, 3, 4))])
+def test_beta(fn, which):
+    check_all_args(getattr(beta, fn), getattr(ss.beta, fn), (U, 2.0, 3.0, -0.05, 1.1), which)
+
+
+@pytest.mark.parametrize("fn, which", [("logpdf", (0, 1, 2, 3)), ("pdf", (0, 1, 3)),
+                                       ("cdf", (0, 2, 3))])
+def test_gamma(fn, which):
+    check_all_args(getattr(gamma, fn), getattr(ss.gamma, fn), (U + 0.5, 2.5, 0.1, 1.7), which)
+
+
+@pytest.mark.parametrize("fn, which", [("logpdf", (0, 1, 2, 3)), ("pdf", (0, 1)),
+                                       ("cdf", (0, 2, 3))])
+def test_chi2(fn, which):
+    check_all_args(getattr(chi2, fn), getattr(ss.chi2, fn), (U + 0.5, 3.0, 0.1, 1.3), which)
+
+
+def test_support_edges_match_scipy():
+    x = onp.array([-0.5, 0.0, 0.5, 1.0, 1.5])
+    onp.testing.assert_allclose(beta.logpdf(x, 1.0, 2.0), ss.beta.logpdf(x, 1.0, 2.0))
+    onp.testing.assert_allclose(beta.cdf(x, 2.0, 2.0), ss.beta.cdf(x, 2.0, 2.0))
+    onp.testing.assert_allclose(gamma.logpdf(x, 1.0), ss.gamma.logpdf(x, 1.0))
+    onp.testing.assert_allclose(gamma.cdf(x, 2.0), ss.gamma.cdf(x, 2.0))
+    onp.testing.assert_allclose(chi2.pdf(x, 2.0), ss.chi2.pdf(x, 2.0))
+
+
+@pytest.mark.parametrize("fn", ["logpmf", "pmf", "cdf"])
+def test_poisson(fn):
+    k = onp.array([0, 1, 3, -1, 2.5, 7])
+    onp.testing.assert_allclose(getattr(poisson, fn)(k, 2.2), getattr(ss.poisson, fn)(k, 2.2))
+    check_all_args(getattr(poisson, fn), getattr(ss.poisson, fn), (k[(k >= 0) & (k == onp.floor(k))], 2.2),
+                   which=(1,))
+    onp.testing.assert_allclose(getattr(poisson, fn)(k, 2.2, 1), getattr(ss.poisson, fn)(k, 2.2, 1))
+
+
+def test_dirichlet():
+    alpha = onp.array([1.5, 2.0, 3.0])
+    xs = onp.array([[0.2, 0.3], [0.3, 0.3], [0.5, 0.4]])
+    for fn in ["logpdf", "pdf"]:
+        ours, ref = getattr(dirichlet, fn), getattr(ss.dirichlet, fn)
+        onp.testing.assert_allclose(ours(xs, alpha), ref(xs, alpha))
+        onp.testing.assert_allclose(ours(xs[:2], alpha), ref(xs[:2], alpha))   # K-1 rows
+        onp.testing.assert_allclose(grad(lambda a: np.sum(ours(xs, a)))(alpha),
+                                    numeric_grad(lambda a: onp.sum(ref(xs, a)), alpha), rtol=1e-6)
+    # HIPS's gradient in x (unconstrained): (alpha - 1) / x
+    x0 = xs[:, 0]
+    onp.testing.assert_allclose(grad(lambda x: dirichlet.logpdf(x, alpha))(x0), (alpha - 1) / x0)
+    with pytest.raises(ValueError, match="sum to 1"):
+        dirichlet.logpdf(onp.array([0.2, 0.2, 0.2]), alpha)
+    with pytest.raises(ValueError, match="entries"):
+        dirichlet.logpdf(onp.array([1.0]), alpha)
+
+
+def test_multivariate_normal():
+    C = onp.array([[2.0, 0.3], [0.3, 1.0]])
+    m = onp.array([0.1, -0.2])
+    Xs = RNG.standard_normal((4, 2))
+    ref = ss.multivariate_normal
+    for fn in ["logpdf", "pdf"]:
+        ours = getattr(multivariate_normal, fn)
+        onp.testing.assert_allclose(ours(Xs, m, C), getattr(ref, fn)(Xs, m, C))
+        onp.testing.assert_allclose(ours(Xs[0], m, C), getattr(ref, fn)(Xs[0], m, C))
+        for i, arg in enumerate([Xs, m]):
+            f = (lambda v: np.sum(ours(v, m, C))) if i == 0 else (lambda v: np.sum(ours(Xs, v, C)))
+            r = (lambda v: onp.sum(getattr(ref, fn)(v, m, C))) if i == 0 else \
+                (lambda v: onp.sum(getattr(ref, fn)(Xs, v, C)))
+            onp.testing.assert_allclose(grad(f)(arg), numeric_grad(r, arg), atol=1e-7)
+    # cov: differentiate along symmetric directions (scipy reads one triangle)
+    sym = lambda v: (v + v.T) / 2
+    g = grad(lambda c: np.sum(multivariate_normal.logpdf(Xs, m, sym(c))))(C)
+    onp.testing.assert_allclose(g, numeric_grad(lambda c: onp.sum(ref.logpdf(Xs, m, sym(c))), C),
+                                atol=1e-6)
+    onp.testing.assert_allclose(multivariate_normal.logpdf(Xs, onp.zeros(2), 2.0),
+                                ref.logpdf(Xs, onp.zeros(2), cov=2.0))
+    onp.testing.assert_allclose(multivariate_normal.logpdf(Xs, m, onp.array([1.0, 3.0])),
+                                ref.logpdf(Xs, m, onp.array([1.0, 3.0])))
+    onp.testing.assert_allclose(multivariate_normal.entropy(m, C), ref.entropy(m, C))
+    onp.testing.assert_allclose(grad(lambda c: multivariate_normal.entropy(m, c))(C),
+                                0.5 * onp.linalg.inv(C), rtol=1e-10)
+    onp.testing.assert_allclose(multivariate_normal.logpdf(onp.array([0.3, -1.0, 2.0]), 0.5, 2.0),
+                                ref.logpdf(onp.array([0.3, -1.0, 2.0]), 0.5, 2.0))
+
+
+def test_multivariate_normal_singular():
+    S = onp.array([[1.0, 1.0], [1.0, 1.0]])
+    m = onp.array([0.1, -0.2])
+    pts = onp.vstack([m + onp.outer([0.3, -1.2], [1, 1]), RNG.standard_normal((2, 2))])
+    ref = ss.multivariate_normal.logpdf(pts, m, S, allow_singular=True)
+    onp.testing.assert_allclose(multivariate_normal.logpdf(pts, m, S, allow_singular=True), ref)
+    with pytest.raises(onp.linalg.LinAlgError):
+        multivariate_normal.logpdf(pts, m, S)
+
+
+def test_cdf_shape_gradients_are_refused():
+    with pytest.raises(NotImplementedError, match="with respect to a"):
+        grad(lambda a: beta.cdf(0.3, a, 2.0))(1.5)
+    with pytest.raises(NotImplementedError, match="df"):
+        grad(lambda d: t.cdf(0.3, d))(3.0)
+    with pytest.raises(NotImplementedError, match="with respect to a"):
+        grad(lambda a: gamma.cdf(0.3, a))(3.0)
+    with pytest.raises(NotImplementedError, match="df"):
+        grad(lambda d: chi2.cdf(0.3, d))(3.0)
+    assert set(stats.__all__) >= {"norm", "t", "beta", "gamma", "chi2", "poisson", "dirichlet",
+                                  "multivariate_normal"}
+
+
+# ------------------------------------------------------------ linalg
+def _tri(lower):
+    a = RNG.standard_normal((3, 3)) + 3 * onp.eye(3)
+    return onp.tril(a) if lower else onp.triu(a)
+
+
+@pytest.mark.parametrize("kw", [dict(lower=True), dict(lower=True, trans="T"), dict(trans=0),
+                                dict(lower=True, unit_diagonal=True), dict(trans=1),
+                                dict(lower=True, trans="C")])
+def test_solve_triangular(kw):
+    a, b = _tri(kw.get("lower", False)), RNG.standard_normal((3, 2))
+    onp.testing.assert_allclose(linalg.solve_triangular(a, b, **kw), sl.solve_triangular(a, b, **kw))
+    order = 2 if kw == dict(lower=True) else 1
+    check_grads(lambda a, b: linalg.solve_triangular(a, b, **kw), modes=["rev"], order=order)(a, b)
+    check_grads(lambda a, b: linalg.solve_triangular(a, b[:, 0], **kw), modes=["rev"], order=1)(a, b)
+    # the gradient stays inside the triangle that is read
+    g = grad(lambda a: np.sum(linalg.solve_triangular(a, b, **kw)))(a)
+    mask = onp.tril(onp.ones((3, 3)), -1 if kw.get("unit_diagonal") else 0)
+    mask = mask if kw.get("lower") else mask.T
+    assert onp.all(g[mask == 0] == 0)
+
+
+def test_solve_triangular_complex_conjugate_transpose():
+    a = _tri(True) + 1j * onp.tril(RNG.standard_normal((3, 3)))
+    b = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+    onp.testing.assert_allclose(linalg.solve_triangular(a, b, trans="C", lower=True),
+                                sl.solve_triangular(a, b, trans="C", lower=True))
+    check_grads(lambda b: linalg.solve_triangular(a, b, trans="C", lower=True), modes=["rev"])(b)
+    with pytest.raises(ValueError, match="trans"):
+        linalg.solve_triangular(a, b, trans="X")
+
+
+def test_matrix_functions():
+    S = RNG.standard_normal((3, 3))
+    S = S @ S.T + 3 * onp.eye(3)
+    A, B, Q = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3)) + 4 * onp.eye(3), \
+        RNG.standard_normal((3, 3))
+    onp.testing.assert_allclose(linalg.sqrtm(S), sl.sqrtm(S))
+    check_grads(linalg.sqrtm, modes=["rev"], order=1)(S)
+    onp.testing.assert_allclose(linalg.solve_sylvester(A, B, Q), sl.solve_sylvester(A, B, Q))
+    check_grads(linalg.solve_sylvester, modes=["rev"], order=2)(A, B, Q)
+    onp.testing.assert_allclose(linalg.expm(A), sl.expm(A))
+    check_grads(linalg.expm, modes=["fwd", "rev"], order=2)(0.5 * A)
+    onp.testing.assert_allclose(linalg.cholesky(S), sl.cholesky(S))
+    onp.testing.assert_allclose(linalg.cholesky(S, lower=True), sl.cholesky(S, lower=True))
+    b = RNG.standard_normal((3, 2))
+    for lower in (False, True):
+        onp.testing.assert_allclose(linalg.cho_solve(linalg.cho_factor(S, lower=lower), b),
+                                    sl.cho_solve(sl.cho_factor(S, lower=lower), b))
+        sym = lambda s: (s + s.T) / 2
+        check_grads(lambda s, b: linalg.cho_solve(linalg.cho_factor(sym(s), lower=lower), b),
+                    modes=["rev"], order=1)(S, b)
+    onp.testing.assert_allclose(linalg.inv(S), sl.inv(S))
+    onp.testing.assert_allclose(linalg.det(S), sl.det(S))
+    onp.testing.assert_allclose(linalg.solve(S, b, transposed=True), sl.solve(S, b, transposed=True))
+    check_grads(lambda s: linalg.solve(s, b, assume_a="pos"), modes=["rev"])(S)
+    onp.testing.assert_allclose(linalg.eigh(S, eigvals_only=True), sl.eigh(S, eigvals_only=True))
+    onp.testing.assert_allclose(linalg.norm(S), sl.norm(S))
+    check_grads(lambda s: linalg.eigh((s + s.T) / 2, eigvals_only=True), modes=["rev"])(S)
+
+
+def test_other_scipy_functions_refuse_recorded_values():
+    S = onp.eye(2) * 2
+    assert linalg.logm(S)[0, 0] == pytest.approx(onp.log(2))     # plain use works
+    with pytest.raises(TypeError, match="no gradient"):
+        grad(lambda s: np.sum(linalg.logm(s)))(S)
+    with pytest.raises(TypeError, match="no gradient"):
+        grad(lambda s: np.sum(signal.correlate(s, s)))(S)
+    with pytest.raises(NotImplementedError):
+        grad(lambda s: np.sum(linalg.eigh(s, S)[0]))(S)
+
+
+# ------------------------------------------------------------ signal
+@pytest.mark.parametrize("sa, sb, mode", [((5,), (3,), "full"), ((5,), (3,), "valid"),
+                                          ((3,), (5,), "valid"), ((4, 5), (2, 3), "full"),
+                                          ((4, 5), (2, 3), "same"), ((2, 3), (4, 5), "same"),
+                                          ((4, 5), (2, 3), "valid")])
+def test_convolve_matches_scipy(sa, sb, mode):
+    A, B = RNG.standard_normal(sa), RNG.standard_normal(sb)
+    onp.testing.assert_allclose(signal.convolve(A, B, mode=mode), ssig.convolve(A, B, mode=mode))
+    check_grads(lambda a, b: signal.convolve(a, b, mode=mode), modes=["rev"], order=2)(A, B)
+
+
+def test_convolve_hips_axes_and_dot_axes():
+    X, W = RNG.standard_normal((2, 3, 6, 6)), RNG.standard_normal((3, 4, 3, 3))
+    out = signal.convolve(X, W, axes=([2, 3], [2, 3]), dot_axes=([1], [0]), mode="valid")
+    ref = onp.zeros((2, 4, 4, 4))
+    for n in range(2):
+        for o in range(4):
+            for c in range(3):
+                ref[n, o] += ssig.convolve(X[n, c], W[c, o], mode="valid")
+    onp.testing.assert_allclose(out, ref)
+    check_grads(lambda x, w: signal.convolve(x, w, axes=([2, 3], [2, 3]), dot_axes=([1], [0]),
+                                             mode="valid"), modes=["rev"])(X, W)
+    X2, W2 = RNG.standard_normal((3, 2, 5)), RNG.standard_normal((2, 3, 4, 2))
+    out2 = signal.convolve(X2, W2, axes=([2], [3]), dot_axes=([1, 0], [0, 1]), mode="full")
+    assert out2.shape == (4, 6)
+    ref2 = onp.stack([sum(ssig.convolve(X2[c, b], W2[b, c, k]) for b in range(2) for c in range(3))
+                      for k in range(4)])
+    onp.testing.assert_allclose(out2, ref2)
+    check_grads(lambda x, w: signal.convolve(x, w, axes=([2], [3]), dot_axes=([1, 0], [0, 1])),
+                modes=["rev"])(X2, W2)
+    with pytest.raises(ValueError, match="mode"):
+        signal.convolve(X2, X2, mode="circular")
+    with pytest.raises(ValueError, match="at least as large"):
+        signal.convolve(onp.ones((2, 5)), onp.ones((3, 3)), mode="valid")
+
+
+# ------------------------------------------------------------ integrate
+def test_odeint_gradients_match_finite_differences():
+    def f(y, t, k, A):
+        return -k * y + np.dot(A, np.sin(y)) * t
+
+    y0, ts, k = onp.array([1.0, 0.5]), onp.array([0.0, 0.4, 1.0]), 0.7
+    A = onp.array([[0.1, 0.3], [-0.2, 0.1]])
+    W = RNG.standard_normal((3, 2))
+    opts = dict(rtol=1e-10, atol=1e-10)
+    L = lambda y0, ts, k, A: np.sum(integrate.odeint(f, y0, ts, (k, A), **opts) * W)
+    import scipy.integrate as si
+    onp.testing.assert_allclose(integrate.odeint(f, y0, ts, (k, A), **opts),
+                                si.odeint(f, y0, ts, (k, A), **opts))
+    args = [y0, ts, k, A]
+    for i in range(4):
+        def part(v, i=i):
+            a = list(args)
+            a[i] = v
+            return a
+        got = grad(L, i)(*args)
+        want = numeric_grad(lambda v: L(*part(v)), args[i], h=1e-5)
+        onp.testing.assert_allclose(got, want, atol=1e-6, rtol=1e-5)
+    with pytest.raises(ValueError, match="y0"):
+        integrate.odeint(f, onp.ones((2, 2)), ts, (k, A))
+    with pytest.raises(ValueError, match="not supported"):
+        integrate.odeint(f, y0, ts, (k, A), full_output=True)
