@@ -245,3 +245,11 @@ def test_sinusoidal_embedding():
     assert gcheck(lambda x: np.sum(e(x) ** 3), Param(x))
     with pytest.raises(ValueError, match="even"):
         SinusoidalPositionalEmbedding(7)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import knetpy.layers.attention as m
+    res = doctest.testmod(m, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0

@@ -388,3 +388,22 @@ def test_local_response_normalization():
     assert lrn.nparams() == 0
     with pytest.raises(ValueError, match="n must be a positive integer"):
         LocalResponseNormalization(n=0)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import knetpy.layers.normalization as m
+    res = doctest.testmod(m, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0
+
+
+def test_initializers_both_conventions():
+    full = lambda *s, dtype: np.full(s, 2.0, dtype)        # noqa: E731  knetpy's convention
+    ln = LayerNorm((2, 3), init_scale=full, init_bias=np.ones)
+    np.testing.assert_array_equal(ln.scale.value, 2)
+    np.testing.assert_array_equal(ln.bias.value, 1)
+    bn = BatchNorm(3, init_scale=full)
+    np.testing.assert_array_equal(bn.scale.value, 2)
+    with pytest.raises(ValueError, match="init_scale returned shape"):
+        GroupNorm(4, 2, init_scale=lambda *s, dtype: np.ones(5, dtype))

@@ -264,3 +264,11 @@ def test_bidirectional():
         BidirectionalRNN(cell, GRUCell(2, 4))
     with pytest.raises(ValueError, match="merge_mode"):
         BidirectionalRNN(cell, merge_mode="max")
+
+
+def test_docstring_examples():
+    import doctest
+
+    import knetpy.layers.recurrent as m
+    res = doctest.testmod(m, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0

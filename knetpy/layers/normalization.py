@@ -136,10 +136,35 @@ class _Work:
 
 def _stats(xc, axes, eps, center):
     """(xhat, inv) of xc (already in the compute dtype); works on recorded values."""
+    if _rows_ok(xc, axes):
+        return _stats_rows(xc, axes, eps, center)
     if center:
         xc = xc - np.mean(xc, axis=axes, keepdims=True)
     inv = 1 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
     return xc * inv, inv
+
+
+def _rows_ok(a, axes):
+    """True for a plain numpy array reduced over its trailing axes: the fast
+    in-place path views it as (rows, K) and reduces each row."""
+    nd = a.ndim if isinstance(a, np.ndarray) else -1
+    return nd > 0 and axes == tuple(range(nd - len(axes), nd))
+
+
+def _rows_shape(shape, axes):
+    """(rows, K) and the keepdims shape of a per-row statistic."""
+    lead = shape[:len(shape) - len(axes)]
+    return (int(np.prod(lead, dtype=np.int64)), -1), lead + (1,) * len(axes)
+
+
+def _stats_rows(xc, axes, eps, center):
+    (M, _), kshape = _rows_shape(xc.shape, axes)
+    x2 = xc.reshape(M, -1)
+    K = x2.shape[1]
+    xh = x2 - x2.mean(axis=1, keepdims=True) if center else x2.copy()
+    inv = 1 / np.sqrt(np.einsum("ij,ij->i", xh, xh) / K + eps)
+    xh *= inv[:, None]
+    return xh.reshape(xc.shape), inv.reshape(kshape)
 
 
 def _saved(x, ws, axes, eps, center, cd):
@@ -149,8 +174,22 @@ def _saved(x, ws, axes, eps, center, cd):
 
 
 def _std_grad_x(dy, y, x, gamma, beta, ws, axes, eps, center):
-    cd = _cdtype(np.result_type(_raw(x)))
+    dt = np.result_type(_raw(x))
+    cd = _cdtype(dt)
     xhat, inv = _saved(x, ws, axes, eps, center, cd)
+    if not _recorded(dy, x, gamma) and _rows_ok(xhat, axes) and isinstance(dy, np.ndarray):
+        # dx = inv*g - inv*mean(g) - inv*mean(g*xhat)*xhat, row by row, in place
+        g = np.multiply(dy, gamma, dtype=cd) if gamma is not None else np.array(dy, cd)
+        (M, _), _ = _rows_shape(xhat.shape, axes)
+        g2, xh2, inv1 = g.reshape(M, -1), xhat.reshape(M, -1), inv.reshape(M)
+        K = g2.shape[1]
+        proj = np.einsum("ij,ij->i", g2, xh2) / K
+        mg = g2.mean(axis=1) if center else None
+        g2 *= inv1[:, None]
+        g2 -= xh2 * (inv1 * proj)[:, None]
+        if center:
+            g2 -= (inv1 * mg)[:, None]
+        return g.astype(dt, copy=False)
     g = _cast(dy, cd)
     if gamma is not None:
         g = g * _cast(gamma, cd)
@@ -159,7 +198,7 @@ def _std_grad_x(dy, y, x, gamma, beta, ws, axes, eps, center):
         dx = inv * (g - np.mean(g, axis=axes, keepdims=True) - xhat * proj)
     else:
         dx = inv * (g - xhat * proj)
-    return _cast(dx, np.result_type(_raw(x)))
+    return _cast(dx, dt)
 
 
 def _std_grad_gamma(dy, y, x, gamma, beta, ws, axes, eps, center):
@@ -490,13 +529,14 @@ def _chs_arg(chs, fname):
 
 
 def _init(f, shape, dtype, fname, name):
+    """f(*shape, dtype=...) (knetpy's initializers), else numpy's f(shape, dtype=...)."""
     if not callable(f):
-        raise TypeError(f"{fname}: {name} must be callable (shape, dtype=...) -> array, got "
+        raise TypeError(f"{fname}: {name} must be callable f(*shape, dtype=...) -> array, got "
                         f"{f!r}")
     try:
-        v = f(shape, dtype=dtype)
+        v = f(*shape, dtype=dtype)
     except TypeError:
-        v = f(*shape)
+        v = f(shape, dtype=dtype)
     v = np.asarray(v, dtype=dtype)
     if v.shape != tuple(shape):
         raise ValueError(f"{fname}: {name} returned shape {v.shape}, expected {tuple(shape)}")
