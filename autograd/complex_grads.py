@@ -18,6 +18,8 @@ holomorphic need their own rules, which this module registers:
     arccosh(z) 1 / (sqrt(z - 1) sqrt(z + 1)) (numpy's branch)
     var/std   mean of |z - mean|^2 (numpy's definition)
     vdot(a, b) conjugates a
+    linalg.norm / vector_norm / matrix_norm of complex x: the same norm of |x|
+    (except the spectral matrix norms 2, -2, 'nuc')
 
 Each rule keeps the existing real-number rule for real inputs.  When the
 gradient of a real input comes out complex only its real part is kept.
@@ -138,6 +140,30 @@ def _vdot(a, b):
 FUNCTIONS[np.var] = _var
 FUNCTIONS[np.std] = _std
 FUNCTIONS[np.vdot] = _vdot
+
+
+def _norm_of_abs(registered, spectral):
+    """A norm of complex entries that only depends on their moduli is the same
+    norm of abs(x); that gives numpy's value and the conj(x)/|x| gradient."""
+    def norm(x, *args, **kw):
+        if is_complex(x) and not spectral(np.ndim(_raw(x)), *args, **kw):
+            x = np.abs(x)
+        return registered(x, *args, **kw)
+    norm.__doc__ = getattr(registered, "__doc__", None)
+    return norm
+
+
+def _spectral_norm(ndim, ord=None, axis=None, *a, **k):
+    matrix = (axis is None and ndim == 2) or (isinstance(axis, (tuple, list)) and len(axis) == 2)
+    return matrix and ord in (2, -2, "nuc")
+
+
+for _fn, _spectral in [(np.linalg.norm, _spectral_norm),
+                       (getattr(np.linalg, "vector_norm", None), lambda *a, **k: False),
+                       (getattr(np.linalg, "matrix_norm", None),
+                        lambda ndim, ord="fro", **k: ord in (2, -2, "nuc"))]:
+    if _fn is not None and FUNCTIONS.get(_fn) is not None:
+        FUNCTIONS[_fn] = _norm_of_abs(FUNCTIONS[_fn], _spectral)
 
 
 def _astype(x, dtype):

@@ -62,6 +62,11 @@ UNARY = {
     "fft": (lambda z: np.fft.fft(z, axis=0), None),
     "linalg inv": (lambda z: np.linalg.inv(z[:, :2] + 3 * onp.eye(2)), None),
     "linalg det": (lambda z: np.linalg.det(z[:, :2] + 3 * onp.eye(2)), None),
+    "linalg norm": (np.linalg.norm, None),
+    "linalg norm axis ord 3": (lambda z: np.linalg.norm(z, 3, axis=1), None),
+    "linalg norm matrix ord 1": (lambda z: np.linalg.norm(z, 1), None),
+    "linalg vector_norm": (lambda z: np.linalg.vector_norm(z, axis=0), None),
+    "linalg matrix_norm fro": (lambda z: np.linalg.matrix_norm(z), None),
 }
 
 
@@ -108,6 +113,15 @@ def test_documented_values():
     assert complex(grad(np.abs)(z)) == pytest.approx((1 - 2j) / abs(z))
     assert complex(grad(np.angle)(z)) == pytest.approx((1j * z).conjugate() / abs(z) ** 2)
     assert complex(grad(np.abs)(0j)) == 0
+
+
+def test_complex_norm_values_match_numpy():
+    from autograd import value_and_grad
+    z = crandn(2, 3)
+    for args in [(), (3, 1), (1,), ("fro",), (onp.inf,), (None, 0)]:
+        v, g = value_and_grad(lambda z: np.sum(np.linalg.norm(z, *args)))(z)
+        assert v == pytest.approx(onp.sum(onp.linalg.norm(z, *args)))
+        assert g.shape == z.shape and onp.iscomplexobj(g)
 
 
 def test_real_inputs_keep_real_gradients():
