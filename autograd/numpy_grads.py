@@ -68,14 +68,17 @@ defgrad(np.deg2rad, lambda dy, y, x: dy * (np.pi / 180))
 defgrad(np.rad2deg, lambda dy, y, x: dy * (180 / np.pi))
 defgrad(np.absolute, lambda dy, y, x: dy * np.sign(x))
 defgrad(np.fabs, lambda dy, y, x: dy * np.sign(x))
-defgrad(np.logaddexp, lambda dy, y, a, b: dy * np.exp(a - y), lambda dy, y, a, b: dy * np.exp(b - y))
+defgrad(np.logaddexp, lambda dy, y, a, b: dy * np.exp(a - y),
+        lambda dy, y, a, b: dy * np.exp(b - y))
 defgrad(np.logaddexp2, lambda dy, y, a, b: dy * np.exp2(a - y),
         lambda dy, y, a, b: dy * np.exp2(b - y))
 defgrad(np.arctan2, lambda dy, y, a, b: dy * b / (a * a + b * b),
         lambda dy, y, a, b: -dy * a / (a * a + b * b))
 defgrad(np.hypot, lambda dy, y, a, b: dy * a / y, lambda dy, y, a, b: dy * b / y)
-defgrad(np.remainder, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: -dy * np.floor_divide(a, b))
-defgrad(np.fmod, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: -dy * np.trunc(np.true_divide(a, b)))
+defgrad(np.remainder, lambda dy, y, a, b: _fit(dy, a),
+        lambda dy, y, a, b: -dy * np.floor_divide(a, b))
+defgrad(np.fmod, lambda dy, y, a, b: _fit(dy, a),
+        lambda dy, y, a, b: -dy * np.trunc(np.true_divide(a, b)))
 
 
 def _pick(first):
@@ -332,7 +335,8 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
-FUNCTIONS["astype"] = Primitive(_astype, (lambda dy, y, x, dtype: FUNCTIONS["astype"](dy, _dtype(x)),))
+FUNCTIONS["astype"] = Primitive(_astype, (
+    lambda dy, y, x, dtype: FUNCTIONS["astype"](dy, _dtype(x)),))
 FUNCTIONS["copy"] = Primitive(np.copy, (lambda dy, y, x: dy,))
 defgrad(np.copy, lambda dy, y, x, *a, **k: dy)
 # np.asarray / np.array / np.ascontiguousarray are not dispatched by numpy

@@ -74,7 +74,8 @@ defgrad(sp.beta, lambda dy, y, a, b: dy * y * (sp.digamma(a) - sp.digamma(a + b)
 defgrad(sp.betaln, lambda dy, y, a, b: dy * (sp.digamma(a) - sp.digamma(a + b)),
         lambda dy, y, a, b: dy * (sp.digamma(b) - sp.digamma(a + b)))
 # regularized incomplete gamma: differentiable in x only
-defgrad(sp.gammainc, None, lambda dy, y, a, x: dy * np.exp(-x + (a - 1) * np.log(x) - sp.gammaln(a)))
+defgrad(sp.gammainc, None,
+        lambda dy, y, a, x: dy * np.exp(-x + (a - 1) * np.log(x) - sp.gammaln(a)))
 defgrad(sp.gammaincc, None,
         lambda dy, y, a, x: -dy * np.exp(-x + (a - 1) * np.log(x) - sp.gammaln(a)))
 
@@ -178,7 +179,8 @@ def _zeta(x, q):
     return _sp_zeta(x, q)
 
 
-_zeta_prim = Primitive(_zeta, (None, lambda dy, y, x, q: -dy * x * _zeta_prim(np.add(_raw(x), 1), q)))
+_zeta_prim = Primitive(_zeta, (
+    None, lambda dy, y, x, q: -dy * x * _zeta_prim(np.add(_raw(x), 1), q)))
 
 
 def zeta(x, q=None, out=None):

@@ -479,22 +479,64 @@ def missing_entries():
     return sorted(n for n in registered() if n not in TABLE and not is_external(n))
 
 
+SPELLING = {"getitem": "x[index]", "astype": "x.astype", "copy": "x.copy()",
+            "sp.psi": "sp.digamma (psi)"}
+GROUPS = ["numpy ufuncs", "numpy functions and array methods", "numpy.linalg",
+          "scipy.special ufuncs", "scipy.special functions", "not differentiable (zero-grad)"]
+
+
+def _group(name, key, entry):
+    if entry.kind == "zero":
+        return GROUPS[5]
+    if name.startswith("np.linalg."):
+        return GROUPS[2]
+    if name.startswith("sp."):
+        return GROUPS[3] if isinstance(key, np.ufunc) else GROUPS[4]
+    return GROUPS[0] if isinstance(key, np.ufunc) else GROUPS[1]
+
+
+def _order(entry):
+    """Highest derivative order the tests check for this entry."""
+    if entry.kind == "zero":
+        return 0
+    return 4 if entry.elementwise and len(entry.domains) == 1 else 2
+
+
 def markdown():
-    """The README table: function -> how it is covered."""
+    """The README coverage table, generated from the registries and this table:
+    one row per group, then (folded) one row per function."""
     reg = registered()
-    rows = ["| function | covered |", "|---|---|"]
+    groups = {g: [] for g in GROUPS}
+    missing = []
     for name in sorted(reg):
         if is_external(name):
             continue
         e = TABLE.get(name)
         if e is None:
-            how = "**no test entry**"
-        elif e.kind == "zero":
-            how = "zero-grad (plain result)"
+            missing.append(name)
+            continue
+        groups[_group(name, reg[name], e)].append((name, e))
+    out = ["| group | functions | checked |", "|---|---|---|"]
+    for g, rows in groups.items():
+        names = ", ".join(f"`{SPELLING.get(n, n)}`" for n, _ in rows)
+        orders = sorted({_order(e) for _, e in rows})
+        if g == GROUPS[5]:
+            how = "accept recorded values, return plain results"
         else:
-            how = "grad, higher-order" + (" (elementwise)" if e.elementwise else "")
-        rows.append(f"| `{name}` | {how} |")
-    return "\n".join(rows)
+            how = ("gcheck at several shapes, values vs numpy; derivatives to order "
+                   + "/".join(map(str, orders)))
+        out.append(f"| {g} ({len(rows)}) | {names} | {how} |")
+    out += ["", "<details><summary>Per function</summary>", "",
+            "| function | gradient | highest order tested |", "|---|---|---|"]
+    for g, rows in groups.items():
+        for n, e in rows:
+            kind = "zero-grad" if e.kind == "zero" else "grad"
+            order = "-" if e.kind == "zero" else str(_order(e))
+            out.append(f"| `{SPELLING.get(n, n)}` | {kind} | {order} |")
+    for n in missing:
+        out.append(f"| `{n}` | **registered, untested** | - |")
+    out += ["", "</details>"]
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
