@@ -35,8 +35,11 @@ def _fit(dy, x):
 # ------------------------------------------------------------ elementwise
 LN2, LN10 = np.log(2.0), np.log(10.0)
 
-defgrad(np.add, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: _fit(dy, b))
-defgrad(np.subtract, lambda dy, y, a, b: _fit(dy, a), lambda dy, y, a, b: -_fit(dy, b))
+# (the Sparse test is inlined: add and subtract are the most frequent gradients)
+defgrad(np.add, lambda dy, y, a, b: dy if dy.__class__ is not Sparse else _fit(dy, a),
+        lambda dy, y, a, b: dy if dy.__class__ is not Sparse else _fit(dy, b))
+defgrad(np.subtract, lambda dy, y, a, b: dy if dy.__class__ is not Sparse else _fit(dy, a),
+        lambda dy, y, a, b: -dy if dy.__class__ is not Sparse else -_fit(dy, b))
 defgrad(np.multiply, lambda dy, y, a, b: dy * b, lambda dy, y, a, b: dy * a)
 defgrad(np.true_divide, lambda dy, y, a, b: dy / b, lambda dy, y, a, b: -dy * y / b)
 defgrad(np.negative, lambda dy, y, x: -dy)
