@@ -471,3 +471,65 @@ def test_notrace_primitive_and_vspace():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         vspace(onp.float64(2.0)).zeros()
+
+
+# ---------------------------------------------------------------- autograd.misc
+def test_misc_flatten_round_trip_order_and_gradients():
+    from autograd.misc import flatten
+    nest = {"w": onp.arange(4.0).reshape(2, 2), "b": [0.5, (onp.array([7.0, 8.0]), 2.0)]}
+    v, unflatten = flatten(nest)
+    assert close(v, [0.5, 7, 8, 2, 0, 1, 2, 3])            # dict keys sorted: 'b' before 'w'
+    back = unflatten(v)
+    assert close(back["w"], nest["w"]) and close(back["b"][1][0], [7, 8])
+    assert isinstance(back["b"], list) and isinstance(back["b"][1], tuple)
+    g = grad(lambda p: np.sum(flatten(p)[0] ** 2))({"a": onp.ones(2), "b": 3.0})
+    assert close(g["a"], [2, 2]) and close(g["b"], 6.0)
+    assert close(grad(lambda vec: np.sum(unflatten(vec)["w"] * 3))(v), [0, 0, 0, 0, 3, 3, 3, 3])
+    with pytest.raises(ValueError, match="length 8"):
+        unflatten(onp.ones(3))
+
+
+def test_misc_optimizers_first_steps_and_convergence():
+    from autograd.misc.optimizers import adam, rmsprop, sgd
+    target = {"a": onp.array([1.0, -2.0]), "b": 0.5}
+
+    def loss(p, i):
+        return np.sum((p["a"] - target["a"]) ** 2) + (p["b"] - target["b"]) ** 2
+    g = grad(loss)
+    x0 = {"a": onp.zeros(2), "b": 0.0}
+    ga, gb = onp.array([-2.0, 4.0]), -1.0                    # the gradient at x0
+    one = lambda opt, **kw: opt(g, x0, num_iters=1, **kw)
+    x = one(sgd, step_size=0.1, mass=0.9)
+    assert close(x["a"], -0.1 * 0.1 * ga) and close(x["b"], -0.01 * gb)
+    x = one(adam, step_size=0.01)                            # first Adam step: step * sign(g)
+    assert close(x["a"], -0.01 * onp.sign(ga), rtol=1e-6)
+    x = one(rmsprop, step_size=0.1, gamma=0.9)
+    assert close(x["b"], -0.1 * gb / onp.sqrt(0.9 + 0.1 * gb ** 2), rtol=1e-6)
+    for opt, kw in [(adam, dict(step_size=0.1)), (sgd, {}), (rmsprop, dict(step_size=0.01))]:
+        seen = []
+        r = opt(g, x0, callback=lambda x, i, gx: seen.append((i, set(x), set(gx))),
+                num_iters=400, **kw)
+        assert close(r["a"], target["a"], rtol=1e-3, atol=1e-3) and close(r["b"], 0.5, atol=1e-3)
+        assert [s[0] for s in seen] == list(range(400)) and seen[0][1] == seen[0][2] == {"a", "b"}
+
+
+def test_hips_style_neural_net_trains_with_adam():
+    from autograd.misc.optimizers import adam
+    r = rng(5)
+    X = r.normal(size=(64, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(float)
+    params = [(0.5 * r.normal(size=(2, 8)), onp.zeros(8)), (0.5 * r.normal(size=(8, 1)), onp.zeros(1))]
+
+    def predict(params, inputs):
+        for W, b in params:
+            outputs = np.dot(inputs, W) + b
+            inputs = np.tanh(outputs)
+        return outputs[:, 0]
+
+    def objective(params, i):
+        logits = predict(params, X)
+        return np.mean(np.logaddexp(0, logits) - y * logits)
+    start = objective(params, 0)
+    trained = adam(grad(objective), params, step_size=0.05, num_iters=150)
+    assert isinstance(trained, list) and isinstance(trained[0], tuple)
+    assert objective(trained, 0) < 0.6 * start
