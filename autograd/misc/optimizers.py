@@ -38,7 +38,7 @@ def sgd(grad, x, callback=None, num_iters=200, step_size=0.1, mass=0.9):
     (weight ``mass``) of the negative gradients, and each step moves
     ``step_size`` times the velocity.
 
-    >>> x = sgd(lambda x, i: 2 * x, {'w': np.array([1.0])}, num_iters=500)   # minimize w**2
+    >>> x = sgd(lambda p, i: {'w': 2 * p['w']}, {'w': np.array([1.0])}, num_iters=500)  # w**2
     >>> bool(abs(x['w'][0]) < 1e-6)
     True
     """
