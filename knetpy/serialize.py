@@ -38,6 +38,7 @@ import numpy as np
 
 from autograd.core import Param, Primitive, Value
 
+from . import backends
 from .knetarray import KnetArray
 from .optim import Optimizer
 
@@ -171,6 +172,9 @@ class _Writer:
             return self._array(group, key, np.asarray(x), "ndarray", where)
         if isinstance(x, KnetArray):
             return self._array(group, key, x.to_numpy(), "knetarray", where)
+        be = backends.of(x)
+        if be is not backends.numpy_backend:     # a raw device array (e.g. optimizer state)
+            return self._array(group, key, be.to_numpy(x), "ndarray", where)
         if isinstance(x, Param):
             g = self._group(group, key, "param")
             self.put(g, "value", x.value, f"{where}.value")

@@ -273,3 +273,21 @@ def test_kill_during_save_keeps_the_previous_checkpoint(tmp_path, ck):
     assert step == 1 and len(w) == 2 and w[0] is w[1] and np.all(w[0] == 1.0)
     save(ck, step=3)                                        # and the next save works
     assert load(ck) == {"step": 3}
+
+
+def test_knetpy_layer_models_load_without_allow(ck):
+    L = pytest.importorskip("knetpy.layers")
+    knetpy.seed(0)
+    m = L.Chain(L.Dense(3, 5, relu), L.Dropout(0.2), L.Dense(5, 2))
+    x, y = np.ones((4, 3), np.float32), np.array([0, 1, 1, 0])
+    data = [(x, y)] * 3
+    for _ in adam(lambda a, b: knetpy.nll(m(a), b), data):
+        pass
+    save(ck, model=m)
+    m2 = load(ck, "model")
+    assert type(m2) is type(m)
+    knetpy.seed(1)
+    a = [float(v) for v in adam(lambda a, b: knetpy.nll(m(a), b), data)]
+    knetpy.seed(1)
+    b = [float(v) for v in adam(lambda a, b: knetpy.nll(m2(a), b), data)]
+    assert a == b
