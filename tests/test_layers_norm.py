@@ -407,3 +407,15 @@ def test_initializers_both_conventions():
     np.testing.assert_array_equal(bn.scale.value, 2)
     with pytest.raises(ValueError, match="init_scale returned shape"):
         GroupNorm(4, 2, init_scale=lambda *s, dtype: np.ones(5, dtype))
+
+
+def test_standardize_second_order():
+    """Gradients of gradients of the fused layer/group/RMS primitive."""
+    x = Param(rs.randn(3, 4, 2))
+    g, b = Param(rs.randn(4)), Param(rs.randn(4))
+    w = rs.randn(3, 4, 2)
+    rms = RMSNorm(2, dtype=np.float64)
+    for f in (lambda x: groupnorm(x, g, b, groups=2),
+              lambda x: layernorm(x, dims=(1, 2)), rms):
+        gfun = grad(lambda x: np.sum(w * f(x) ** 2))
+        assert gcheck(lambda x: np.sum(gfun(x) ** 2), x)
