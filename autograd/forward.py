@@ -105,7 +105,12 @@ def _double_vjp(prim, i, t, y, args, kw):
 
     def vjp_of_u(u):
         return unbroadcast(g(u, y, *args, **kw), arg)
-    tape, out = record(vjp_of_u, [u0], {}, 0)
+    try:
+        tape, out = record(vjp_of_u, [u0], {}, 0)
+    except NotImplementedError as e:
+        raise NotImplementedError(f"JVP of {prim.__name__} with respect to argument {i}: no "
+                                  f"forward rule (autograd.extend.defjvp) and no VJP to derive "
+                                  f"one from ({e})") from None
     sweep(tape, out, t)
     jt = tape.grads[id(tape.roots[0])][1]
     if jt is None:

@@ -221,3 +221,13 @@ def test_make_jvp_containers_and_reuse():
         assert onp.allclose(tan["t"][0], 2 * a * va) and tan["t"][1] == 0.0
     with pytest.raises(ValueError, match="structure"):
         jvp(va)
+
+
+def test_primitive_without_any_rule_names_what_is_missing():
+    from autograd.extend import primitive
+
+    @primitive
+    def twice(x):
+        return 2 * x
+    with pytest.raises(NotImplementedError, match="no forward rule.*twice|twice.*no forward rule"):
+        make_jvp(twice)(1.0)(1.0)
