@@ -202,7 +202,14 @@ def _count(x, axis):
     return int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
 
 
-def _sum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+def _where_mask(where):
+    return None if where is None or where is True else _raw(where)
+
+
+def _sum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, where=None, **kw):
+    where = _where_mask(where)
+    if where is not None:
+        return broadcast_back(_expand(dy, x, axis, keepdims) * where, _shape(x))
     if axis is None:      # dy is a scalar (or all-ones shape): it broadcasts as it is
         return broadcast_back(dy, _shape(x))
     return broadcast_back(_expand(dy, x, axis, keepdims), _shape(x))
@@ -215,13 +222,20 @@ def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
     return np.sum(a, axis, dtype, out, keepdims=keepdims, **kw)
 
 
-def _mean_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+def _mean_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, where=None, **kw):
+    where = _where_mask(where)
+    if where is not None:
+        w = np.broadcast_to(where, _shape(x))
+        return _expand(dy, x, axis, keepdims) * w / np.sum(w, axis=axis, keepdims=True)
     return broadcast_back(_expand(dy, x, axis, keepdims) / _count(x, axis), _shape(x))
 
 
-def _extreme_grad(dy, y, x, axis=None, out=None, keepdims=False, **kw):
+def _extreme_grad(dy, y, x, axis=None, out=None, keepdims=False, where=None, **kw):
     hit = np.equal(_raw(x), _expand(_raw(y), x, axis, keepdims))
-    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    where = _where_mask(where)
+    if where is not None:        # entries left out, or ``initial`` won: no gradient there
+        hit = hit & where
+    share = hit / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
     return _expand(dy, x, axis, keepdims) * share
 
 
@@ -262,14 +276,21 @@ for _f in (np.max, np.min, np.amax, np.amin):
 defgrad(np.prod, _prod_grad)
 
 
-def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, **kw):
+    """np.var on recorded values (mean of squared deviations, composite)."""
+    where = _where_mask(where)
+    if where is not None:
+        n = np.sum(np.broadcast_to(where, _shape(x)), axis=axis, keepdims=keepdims)
+        d = x - np.mean(x, axis=axis, keepdims=True, where=where)
+        return np.sum(d * d, axis=axis, keepdims=keepdims, where=where) / (n - ddof)
     n = _count(x, axis)
     d = x - np.mean(x, axis=axis, keepdims=True)
     return np.sum(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
-def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-    return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, **kw):
+    """np.std on recorded values: sqrt of np.var."""
+    return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=where))
 
 
 FUNCTIONS[np.var] = _var
@@ -721,16 +742,19 @@ if hasattr(np, "matvec"):
 
 
 # ------------------------------------------------------------ more reductions
-def _nan_mask(x):
-    return np.logical_not(np.isnan(_raw(x)))
+def _nan_mask(x, where=None):
+    ok = np.logical_not(np.isnan(_raw(x)))
+    where = _where_mask(where)
+    return ok if where is None else ok & where
 
 
-def _nansum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    return _expand(dy, x, axis, keepdims) * _nan_mask(x)
+def _nansum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, where=None, **kw):
+    return _expand(dy, x, axis, keepdims) * _nan_mask(x, where)
 
 
-def _nanmean_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    ok = _nan_mask(x)
+def _nanmean_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, where=None,
+                  **kw):
+    ok = _nan_mask(x, where)
     return _expand(dy, x, axis, keepdims) * ok / np.sum(ok, axis=axis, keepdims=True)
 
 

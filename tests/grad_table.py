@@ -210,6 +210,10 @@ for f in (np.sum, np.mean):
                (lambda x, f=f: f(x, axis=0), [U(-1, 1, (3, 4))]),
                (lambda x, f=f: f(x, axis=(0, 2), keepdims=True), [U(-1, 1, X4)]),
                (lambda x, f=f: f(x, axis=-1), [U(-1, 1, X4)]))
+MW = U(-1, 1, (3, 4), 8) > -0.3
+TABLE["np.sum"].cases += [(lambda x: np.sum(x, where=MW), [U(-1, 1, (3, 4))]),
+                          (lambda x: np.sum(x, axis=1, where=MW[0]), [U(-1, 1, (3, 4))])]
+TABLE["np.mean"].cases += [(lambda x: np.mean(x, axis=0, where=MW), [U(-1, 1, (3, 4))])]
 grad_cases("np.prod", (lambda x: np.prod(x), [U(0.5, 1.5, (3, 4))]),
            (lambda x: np.prod(x, axis=1), [U(0.5, 1.5, (3, 4))]),
            (lambda x: np.prod(x, axis=0), [np.array([[0.0, 1.5], [2.0, 0.7], [1.2, 0.0]])]),
@@ -230,6 +234,9 @@ for f in (np.var, np.std):
     grad_cases(key_name(f), (lambda x, f=f: f(x), [U(-1, 1, (5,))]),
                (lambda x, f=f: f(x, axis=0, ddof=1), [U(-1, 1, (3, 4))]),
                (lambda x, f=f: f(x, axis=(1, 2), keepdims=True), [U(-1, 1, X4)]))
+TABLE["np.var"].cases += [(lambda x: np.var(x, axis=1, where=MW), [U(-1, 1, (3, 4))])]
+TABLE["np.max"].cases += [(lambda x: np.max(x, axis=1, where=MW, initial=-0.5),
+                           [U(-1, 1, (3, 4))])]
 grad_cases("np.ptp", (lambda x: np.ptp(x), [U(-1, 1, (5,))]),
            (lambda x: np.ptp(x, axis=1), [U(-1, 1, (3, 4))]))
 grad_cases("np.average", (lambda x: np.average(x), [U(-1, 1, (3, 4))]),
