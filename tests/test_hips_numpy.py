@@ -295,3 +295,24 @@ def test_fft_parseval_gradient():
 def test_fft_bad_norm():
     with pytest.raises(ValueError, match="norm"):
         grad(lambda x: np.sum(np.abs(np.fft.hfft(x, norm="bad"))))(onp.ones(4) + 0j)
+
+
+# ------------------------------------------------------------ docstrings
+DOC_MODULES = ["autograd.numpy", "autograd.numpy.creation", "autograd.numpy.stacking",
+               "autograd.numpy.random", "autograd.numpy.linalg", "autograd.numpy.fft",
+               "autograd.fft_grads", "autograd.complex_grads", "autograd.special_extra_grads",
+               "autograd.builtins", "autograd.scipy", "autograd.scipy.special",
+               "autograd.scipy.linalg", "autograd.scipy.signal", "autograd.scipy.integrate",
+               "autograd.scipy.stats", "autograd.scipy.stats.norm", "autograd.scipy.stats.t",
+               "autograd.scipy.stats.beta", "autograd.scipy.stats.gamma",
+               "autograd.scipy.stats.chi2", "autograd.scipy.stats.poisson",
+               "autograd.scipy.stats.dirichlet", "autograd.scipy.stats.multivariate_normal"]
+
+
+@pytest.mark.parametrize("name", DOC_MODULES)
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name), extraglobs={"np": onp},
+                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0

@@ -13,7 +13,7 @@ and the submodules ``random``, ``linalg`` and ``fft``.
 
 >>> import autograd.numpy as np
 >>> from autograd import grad
->>> grad(lambda x: np.sum(np.array([x, 2 * x, x ** 2])))(3.0)
+>>> float(grad(lambda x: np.sum(np.array([x, 2 * x, x ** 2])))(3.0))
 9.0
 """
 import numpy as _np

@@ -41,7 +41,7 @@ def array(object, dtype=None, copy=True, order="K", subok=False, ndmin=0, like=N
     recorded values this is exactly ``numpy.array``.
 
     >>> from autograd import grad
-    >>> grad(lambda x: np.sum(array([[x, 1.0], [2.0, x * x]])))(3.0)
+    >>> float(grad(lambda x: np.sum(array([[x, 1.0], [2.0, x * x]])))(3.0))
     7.0
     """
     if not holds_values(object):

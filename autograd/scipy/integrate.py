@@ -13,8 +13,8 @@ differentiated.
 >>> import numpy as np
 >>> from autograd import grad
 >>> f = lambda y0: odeint(lambda y, t: -y, y0, np.array([0.0, 1.0]))[-1, 0]
->>> round(float(grad(f)(np.array([2.0]))), 5)       # d/dy0 of y0 exp(-1)
-0.36788
+>>> grad(f)(np.array([2.0])).round(5)       # d/dy0 of y0 exp(-1)
+array([0.36788])
 """
 import numpy as np
 import scipy.integrate as _si

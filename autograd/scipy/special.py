@@ -8,7 +8,7 @@ log_softmax, multigammaln, ...) are made differentiable there as well.
 
 >>> from autograd import grad
 >>> from autograd.scipy.special import gammaln
->>> round(float(grad(gammaln)(1.0)), 6)        # digamma(1)
+>>> print(f"{grad(gammaln)(1.0):.6f}")        # digamma(1)
 -0.577216
 """
 import scipy.special as _sp

@@ -19,7 +19,7 @@ def logpdf(x, df, loc=0.0, scale=1.0):
     """logpdf(x, df, loc=0.0, scale=1.0): log density, -inf for x < loc.
 
     >>> round(float(logpdf(1.0, 3.0)), 6)
-    -1.41894
+    -1.418939
     """
     z = standardize(x, loc, scale)
     k = df / 2

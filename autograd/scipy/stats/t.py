@@ -18,7 +18,7 @@ def logpdf(x, df, loc=0.0, scale=1.0):
     """logpdf(x, df, loc=0.0, scale=1.0): log density of the location-scale t.
 
     >>> round(float(logpdf(1.0, 3.0)), 6)
-    -1.40133
+    -1.576253
     """
     z = standardize(x, loc, scale)
     half = (df + 1) / 2
