@@ -306,7 +306,8 @@ DOC_MODULES = ["autograd.numpy", "autograd.numpy.creation", "autograd.numpy.stac
                "autograd.scipy.stats", "autograd.scipy.stats.norm", "autograd.scipy.stats.t",
                "autograd.scipy.stats.beta", "autograd.scipy.stats.gamma",
                "autograd.scipy.stats.chi2", "autograd.scipy.stats.poisson",
-               "autograd.scipy.stats.dirichlet", "autograd.scipy.stats.multivariate_normal"]
+               "autograd.scipy.stats.dirichlet", "autograd.scipy.stats.multivariate_normal",
+               "autograd.numpy.numpy_boxes", "autograd.scipy.misc"]
 
 
 @pytest.mark.parametrize("name", DOC_MODULES)
@@ -316,3 +317,24 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), extraglobs={"np": onp},
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_full_with_recorded_fill_value():
+    assert grad(lambda v: np.sum(np.full((2, 3), v) * 2.0))(1.5) == pytest.approx(12.0)
+    x = RNG.standard_normal(3)
+    onp.testing.assert_allclose(grad(lambda x: np.sum(np.full((2, 3), x) ** 2))(x), 4 * x)
+    onp.testing.assert_allclose(grad(lambda v: np.sum(np.full_like(x, v) * x))(0.5), onp.sum(x))
+    assert np.full((2,), 3, dtype=onp.float32).dtype == onp.float32
+    assert onp.array_equal(np.full_like(onp.ones(2, int), 7), [7, 7])
+    out = {}
+    grad(lambda v: (out.setdefault("d", np.full((2,), v, dtype=onp.float32).dtype), v * 1.0)[1])(1.0)
+    assert out["d"] == onp.float32
+
+
+def test_hips_compat_modules():
+    from autograd.numpy.numpy_boxes import ArrayBox
+    from autograd.scipy.misc import logsumexp
+    seen = []
+    grad(lambda x: (seen.append(isinstance(x, ArrayBox)), np.sum(x))[1])(onp.ones(2))
+    assert seen == [True]
+    onp.testing.assert_allclose(grad(logsumexp)(onp.zeros(2)), [0.5, 0.5])

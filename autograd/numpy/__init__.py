@@ -7,6 +7,7 @@ adds the forms that numpy cannot dispatch on its own:
 
 * ``np.array([...])`` / ``np.asarray([...])`` of lists holding recorded values,
 * ``np.r_[...]`` / ``np.c_[...]`` without in-place writes,
+* ``np.full(shape, x)`` / ``np.full_like(a, x)`` with a recorded fill value,
 * ``column_stack``, ``dstack``, ``append``, ``select`` of recorded values,
 
 and the submodules ``random``, ``linalg`` and ``fft``.
@@ -23,9 +24,10 @@ from .. import numpy_grads as _numpy_grads  # noqa: F401  (gradients of numpy)
 from .. import complex_grads as _complex_grads  # noqa: F401  (complex-aware rules, after numpy_grads)
 from .. import fft_grads as _fft_grads  # noqa: F401
 from ..core import FUNCTIONS as _FUNCTIONS
-from .creation import array, asarray, asanyarray, c_, r_  # noqa: F401
+from .creation import array, asarray, asanyarray, c_, full, full_like, r_  # noqa: F401
 from .stacking import append, column_stack, dstack, row_stack, select  # noqa: F401
 from . import fft, linalg, random  # noqa: F401,E402
+from . import numpy_boxes  # noqa: F401,E402
 
 for _fn, _impl in [(_np.column_stack, column_stack), (_np.dstack, dstack),
                    (_np.append, append), (_np.select, select)]:

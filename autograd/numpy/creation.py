@@ -78,6 +78,36 @@ def asanyarray(a, dtype=None, order=None, **kw):
     return np.asanyarray(a, dtype=dtype, order=order, **kw)
 
 
+def full(shape, fill_value, dtype=None, order="C", **kw):
+    """full(shape, fill_value, dtype=None): an array of ``shape`` filled with
+    ``fill_value``, differentiable in a recorded fill value (its gradient is
+    the sum of the output gradient, broadcast back).
+
+    >>> from autograd import grad
+    >>> float(grad(lambda v: np.sum(full((2, 3), v)))(1.5))
+    6.0
+    """
+    if not holds_values(fill_value):
+        return np.full(shape, fill_value, dtype=dtype, order=order, **kw)
+    value = array(fill_value)
+    dtype = np.result_type(_raw(value)) if dtype is None else dtype
+    return np.zeros(shape, dtype) + value
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw):
+    """full_like(a, fill_value, dtype=None, shape=None): ``full`` with the shape
+    (and dtype) of ``a``; differentiable in a recorded fill value.
+
+    >>> full_like(np.ones(2), 3.0)
+    array([3., 3.])
+    """
+    shape = np.shape(_raw(a)) if shape is None else shape
+    if not holds_values(fill_value):
+        return np.full_like(_raw(a), fill_value, dtype=dtype, order=order, subok=subok,
+                            shape=shape, **kw)
+    return full(shape, fill_value, np.result_type(_raw(a)) if dtype is None else dtype)
+
+
 # ------------------------------------------------------------------ r_ / c_
 class _Concatenator:
     """Index-expression concatenation (``r_``/``c_``) that keeps recorded values

@@ -13,4 +13,4 @@
 -0.5
 """
 from . import special, stats  # noqa: F401
-from . import integrate, linalg, signal  # noqa: F401,E402
+from . import integrate, linalg, misc, signal  # noqa: F401,E402
