@@ -533,3 +533,22 @@ def test_hips_style_neural_net_trains_with_adam():
     trained = adam(grad(objective), params, step_size=0.05, num_iters=150)
     assert isinstance(trained, list) and isinstance(trained[0], tuple)
     assert objective(trained, 0) < 0.6 * start
+
+
+def test_defvjp_on_a_numpy_function_replaces_its_rule():
+    from autograd.core import UFUNCS
+    prim = UFUNCS[onp.cbrt]
+    saved = prim.grads, getattr(prim, "jvps", None)
+    try:
+        defvjp(onp.cbrt, lambda ans, x: lambda g: g * 100.0)
+        assert close(grad(np.cbrt)(8.0), 100.0)
+        defjvp(onp.cbrt, lambda g, ans, x: g * 7.0)
+        assert close(make_jvp(np.cbrt)(8.0)(1.0)[1], 7.0)
+    finally:
+        prim.grads = saved[0]
+        if saved[1] is None:
+            del prim.jvps
+        else:
+            prim.jvps = saved[1]
+    assert close(grad(np.cbrt)(8.0), 1 / 12)
+    assert close(make_jvp(np.cbrt)(8.0)(1.0)[1], 1 / 12)
