@@ -28,7 +28,6 @@ attribute ``kind`` (``ndarray``, ``param``, ``object``, ``list``, ...) and
 containers hold their items as child nodes named ``0, 1, ...``.
 """
 import importlib
-import math
 import numbers
 import os
 import tempfile

@@ -52,7 +52,8 @@ class Minimize:
         return len(self.data)
 
     def __repr__(self):
-        return f"minimize({getattr(self.f, '__name__', 'f')}, {self.optimizer!r}, steps={self.steps})"
+        name = getattr(self.f, "__name__", "f")
+        return f"minimize({name}, {self.optimizer!r}, steps={self.steps})"
 
     def __next__(self):
         if self._it is None:

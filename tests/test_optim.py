@@ -121,7 +121,8 @@ def test_noncontiguous_and_mixed_dtype_gradients():
     g = rnd(4, 3).T                      # not C-contiguous
     w = w0.copy()
     update_(w, g, Adam(lr=0.1))
-    np.testing.assert_allclose(w, formula("Adam", dict(DEFAULTS[Adam], lr=0.1), w0, [g]), rtol=1e-12)
+    ref = formula("Adam", dict(DEFAULTS[Adam], lr=0.1), w0, [g])
+    np.testing.assert_allclose(w, ref, rtol=1e-12)
     w32 = w0.astype(np.float32)
     update_(w32, g, SGD(lr=0.5))          # float64 gradient into float32 weights
     assert w32.dtype == np.float32
@@ -141,8 +142,8 @@ def test_gclip_scales_large_gradients(cls):
     np.testing.assert_allclose(w, ref, rtol=1e-12)
     w = w0.copy()                                        # below the threshold: no scaling
     update_(w, g, cls(**CUSTOM[cls], gclip=norm * 2))
-    np.testing.assert_allclose(w, formula(cls.__name__, dict(DEFAULTS[cls], **CUSTOM[cls]), w0, [g]),
-                               rtol=1e-12)
+    ref = formula(cls.__name__, dict(DEFAULTS[cls], **CUSTOM[cls]), w0, [g])
+    np.testing.assert_allclose(w, ref, rtol=1e-12)
 
 
 def test_gclip_keyword_for_arrays():

@@ -55,10 +55,11 @@ def test_updates_every_steps():
 
 def test_updates_every_seconds():
     seen = []
-    progress_(range(50), seconds=3600, msg=lambda p: seen.append(p.curriter) or "", file=io.StringIO())
+    note = lambda p: seen.append(p.curriter) or ""
+    progress_(range(50), seconds=3600, msg=note, file=io.StringIO())
     assert seen == [1, 50]                   # nothing in between within the hour
     seen.clear()
-    progress_(range(5), seconds=0, msg=lambda p: seen.append(p.curriter) or "", file=io.StringIO())
+    progress_(range(5), seconds=0, msg=note, file=io.StringIO())
     assert seen == [1, 2, 3, 4, 5]
 
 
