@@ -341,3 +341,26 @@ def test_odeint_gradients_match_finite_differences():
         integrate.odeint(f, onp.ones((2, 2)), ts, (k, A))
     with pytest.raises(ValueError, match="not supported"):
         integrate.odeint(f, y0, ts, (k, A), full_output=True)
+
+
+def test_odeint_with_container_args():
+    # parameters as a list of (W, b) tuples, as in HIPS's neural ODE example
+    def field(y, t, params):
+        for W, b in params:
+            y = np.tanh(np.dot(y, W) + b)
+        return y
+
+    rs = onp.random.default_rng(2)
+    params = [(0.3 * rs.standard_normal((2, 3)), 0.1 * rs.standard_normal(3)),
+              (0.3 * rs.standard_normal((3, 2)), 0.1 * rs.standard_normal(2))]
+    y0, ts = onp.array([1.0, -0.5]), onp.linspace(0, 1, 4)
+    loss = lambda p: np.sum(integrate.odeint(field, y0, ts, (p,), rtol=1e-10, atol=1e-10) ** 2)
+    g = grad(loss)(params)
+    assert isinstance(g, list) and isinstance(g[0], tuple) and g[1][0].shape == (3, 2)
+    for layer, which in [(0, 0), (1, 1)]:
+        def part(v, layer=layer, which=which):
+            p = [list(pair) for pair in params]
+            p[layer][which] = v
+            return [tuple(pair) for pair in p]
+        want = numeric_grad(lambda v: loss(part(v)), params[layer][which], h=1e-5)
+        onp.testing.assert_allclose(g[layer][which], want, atol=1e-6, rtol=1e-5)

@@ -2,7 +2,8 @@
 
 ``odeint(func, y0, t, args=(), **options)`` solves dy/dt = func(y, t, *args)
 with scipy's LSODA and is differentiable (first order) in ``y0``, the times
-``t`` and every array in ``args``.  The backward pass integrates the adjoint
+``t`` and every array in ``args`` (which may hold nested lists, tuples and
+dicts of arrays, e.g. a network's parameters).  The backward pass integrates the adjoint
 system backwards between consecutive output times, taking the needed
 vector-Jacobian products of ``func`` on a fresh tape, so ``func`` must be
 written with numpy operations.  Parameters must reach ``func`` through
@@ -27,8 +28,33 @@ __all__ = ["odeint"]
 _OPTION_BLOCKLIST = ("Dfun", "full_output", "tfirst", "col_deriv")
 
 
-def _solve(func, options, y0, t, *args):
-    return _si.odeint(func, y0, t, args=tuple(args), **options)
+def _flatten(tree, leaves):
+    """Leaves of nested lists/tuples/dicts (in order) and a function rebuilding
+    the structure from a new sequence of leaves."""
+    if isinstance(tree, (list, tuple)):
+        builders = [_flatten(v, leaves) for v in tree]
+        kind = type(tree)
+        return lambda it: kind(b(it) for b in builders)
+    if isinstance(tree, dict):
+        keys = list(tree)
+        builders = [_flatten(tree[k], leaves) for k in keys]
+        return lambda it: {k: b(it) for k, b in zip(keys, builders)}
+    leaves.append(tree)
+    return lambda it: next(it)
+
+
+class _Func:
+    """func(y, t, *args) called with the args rebuilt from flat leaves."""
+
+    def __init__(self, func, rebuild):
+        self.func, self.rebuild = func, rebuild
+
+    def __call__(self, y, t, *leaves):
+        return self.func(y, t, *self.rebuild(iter(leaves)))
+
+
+def _solve(func, options, y0, t, *leaves):
+    return _si.odeint(func, y0, t, args=tuple(leaves), **options)
 
 
 def _vjps(func, y, t, args, g):
@@ -127,7 +153,9 @@ def odeint(func, y0, t, args=(), **options):
         raise ValueError(f"odeint: y0 must be a vector, got shape {np.shape(_raw(y0))}")
     if not isinstance(args, tuple):
         args = (args,)
-    return _odeint_prim(func, options, y0, t, *args)
+    leaves = []
+    rebuild = _flatten(args, leaves)
+    return _odeint_prim(_Func(func, rebuild), options, y0, t, *leaves)
 
 
 reexport(_si, "scipy.integrate", globals())
