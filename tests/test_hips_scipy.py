@@ -364,3 +364,29 @@ def test_odeint_with_container_args():
             return [tuple(pair) for pair in p]
         want = numeric_grad(lambda v: loss(part(v)), params[layer][which], h=1e-5)
         onp.testing.assert_allclose(g[layer][which], want, atol=1e-6, rtol=1e-5)
+
+
+_S = onp.array([[3.0, 0.4, 0.1], [0.4, 2.0, 0.3], [0.1, 0.3, 1.5]])
+_X4 = onp.array([0.3, -1.1, 0.8, 1.6])
+FWD_CASES = {
+    "convolve": (lambda a, b: signal.convolve(a, b), (RNG.standard_normal((3, 4)),
+                                                      RNG.standard_normal((2, 2)))),
+    "solve_triangular": (lambda a, b: linalg.solve_triangular(a, b, lower=True),
+                         (onp.tril(_S), _X4[:3])),
+    "norm.logpdf": (lambda x, s: norm.logpdf(x, 0.3, s), (_X4, 1.3)),
+    "norm.logcdf": (norm.logcdf, (_X4,)),
+    "t.logpdf": (lambda x, d: t.logpdf(x, d, 0.3, 1.2), (_X4, 3.3)),
+    "mvn.logpdf": (lambda x, m: multivariate_normal.logpdf(x, m, _S),
+                   (RNG.standard_normal((5, 3)), _X4[:3])),
+    "dirichlet.logpdf": (lambda a: dirichlet.logpdf(onp.array([0.2, 0.3, 0.5]), a),
+                         (onp.array([1.5, 2.0, 3.0]),)),
+    "gamma.logpdf": (gamma.logpdf, (onp.abs(_X4) + 0.5, 2.5)),
+    "jn": (lambda x: special.jn(2, x), (_X4,)),
+    "betainc": (lambda x: special.betainc(2.0, 3.0, x), (onp.array([0.2, 0.6]),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FWD_CASES))
+def test_forward_mode_and_second_order(name):
+    f, args = FWD_CASES[name]
+    check_grads(f, modes=["fwd", "rev"], order=2)(*args)
