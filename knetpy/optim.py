@@ -25,8 +25,12 @@ import numbers
 import signal
 import threading
 
+try:                        # the C module: same calls without the enum conversions
+    import _signal as _sig
+except ImportError:         # pragma: no cover
+    _sig = signal
+
 import numpy as np
-from scipy.linalg import blas as _blas
 
 from autograd.core import Param, Value, _raw
 from autograd.sparse import Sparse
@@ -37,19 +41,13 @@ from .knetarray import KnetArray
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "Rmsprop", "Adadelta",
            "Adam", "update_", "optimizers"]
 
-_AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
-
-
-def _axpy(a, x, y):
-    """y += a * x in place (BLAS axpy for contiguous float32/float64 numpy arrays)."""
-    if (type(y) is np.ndarray and type(x) is np.ndarray and x.dtype == y.dtype
-            and y.dtype in _AXPY and y.flags.c_contiguous and x.flags.c_contiguous
-            and 0 < y.size < 2**31):
-        _AXPY[y.dtype](x.reshape(-1), y.reshape(-1), a=a)
-    elif a == 1:
-        y += x
-    else:
+def _axpy(a, x, y, tmp=None):
+    """y += a * x in place, through the scratch array ``tmp`` when given."""
+    if tmp is None:
         y += a * x
+    else:
+        np.multiply(x, a, out=tmp)
+        np.add(y, tmp, out=y)
 
 
 # ------------------------------------------------------------ hyperparameter checks
@@ -284,6 +282,7 @@ class Momentum(Optimizer):
     """
     hyper = ("lr", "gclip", "gamma")
     state = ("velocity",)
+    ntmp = 1
     nothrow = True
     kernel = "momentum_"
 
@@ -291,9 +290,9 @@ class Momentum(Optimizer):
         super().__init__(lr=lr, gamma=gamma, gclip=gclip)
 
     def _math(self, w, g, st, tmp, t):
-        v = st["velocity"]
+        v, d = st["velocity"], tmp[0]
         np.multiply(v, self.gamma, out=v)
-        _axpy(self.lr, g, v)
+        _axpy(self.lr, g, v, d)
         np.subtract(w, v, out=w)
 
     def _kernel(self, kern, w, g, st, t):
@@ -309,6 +308,7 @@ class Nesterov(Optimizer):
     """
     hyper = ("lr", "gclip", "gamma")
     state = ("velocity",)
+    ntmp = 1
     nothrow = True
     kernel = "nesterov_"
 
@@ -316,11 +316,12 @@ class Nesterov(Optimizer):
         super().__init__(lr=lr, gamma=gamma, gclip=gclip)
 
     def _math(self, w, g, st, tmp, t):
-        v = st["velocity"]
+        v, d = st["velocity"], tmp[0]
+        np.multiply(g, self.lr, out=d)
         np.multiply(v, self.gamma, out=v)
-        _axpy(self.lr, g, v)
-        _axpy(-self.gamma, v, w)
-        _axpy(-self.lr, g, w)
+        np.add(v, d, out=v)
+        np.subtract(w, d, out=w)
+        _axpy(-self.gamma, v, w, d)
 
     def _kernel(self, kern, w, g, st, t):
         kern(w, g, st["velocity"], self.lr, self.gamma)
@@ -348,7 +349,7 @@ class Adagrad(Optimizer):
         np.add(G, self.eps, out=d)
         np.sqrt(d, out=d)
         np.divide(g, d, out=d)
-        _axpy(-self.lr, d, w)
+        _axpy(-self.lr, d, w, d)
 
     def _kernel(self, kern, w, g, st, t):
         kern(w, g, st["G"], self.lr, self.eps)
@@ -374,11 +375,11 @@ class Rmsprop(Optimizer):
         G, d = st["G"], tmp[0]
         np.multiply(G, self.rho, out=G)
         np.multiply(g, g, out=d)
-        _axpy(1 - self.rho, d, G)
+        _axpy(1 - self.rho, d, G, d)
         np.add(G, self.eps, out=d)
         np.sqrt(d, out=d)
         np.divide(g, d, out=d)
-        _axpy(-self.lr, d, w)
+        _axpy(-self.lr, d, w, d)
 
     def _kernel(self, kern, w, g, st, t):
         kern(w, g, st["G"], self.lr, self.rho, self.eps)
@@ -405,16 +406,16 @@ class Adadelta(Optimizer):
         u, d = tmp
         np.multiply(G, self.rho, out=G)
         np.multiply(g, g, out=d)
-        _axpy(1 - self.rho, d, G)
+        _axpy(1 - self.rho, d, G, d)
         np.add(D, self.eps, out=u)
         np.add(G, self.eps, out=d)
         np.divide(u, d, out=u)
         np.sqrt(u, out=u)
         np.multiply(u, g, out=u)
-        _axpy(-self.lr, u, w)
+        _axpy(-self.lr, u, w, d)
         np.multiply(D, self.rho, out=D)
         np.multiply(u, u, out=u)
-        _axpy(1 - self.rho, u, D)
+        _axpy(1 - self.rho, u, D, d)
 
     def _kernel(self, kern, w, g, st, t):
         kern(w, g, st["G"], st["delta"], self.lr, self.rho, self.eps)
@@ -444,15 +445,15 @@ class Adam(Optimizer):
         m, v, d = st["m"], st["v"], tmp[0]
         b1, b2 = self.beta1, self.beta2
         np.multiply(m, b1, out=m)
-        _axpy(1 - b1, g, m)
+        _axpy(1 - b1, g, m, d)
         np.multiply(v, b2, out=v)
         np.multiply(g, g, out=d)
-        _axpy(1 - b2, d, v)
+        _axpy(1 - b2, d, v, d)
         np.sqrt(v, out=d)
         np.multiply(d, 1 / math.sqrt(1 - b2 ** t), out=d)
         np.add(d, self.eps, out=d)
         np.divide(m, d, out=d)
-        _axpy(-self.lr / (1 - b1 ** t), d, w)
+        _axpy(-self.lr / (1 - b1 ** t), d, w, d)
 
     def _kernel(self, kern, w, g, st, t):
         kern(w, g, st["m"], st["v"], self.lr, self.beta1, self.beta2, self.eps, t)
@@ -462,17 +463,21 @@ optimizers = {c.__name__: c for c in (SGD, Momentum, Nesterov, Adagrad, Rmsprop,
 
 
 # ------------------------------------------------------------ update_
+_MAIN = threading.main_thread()
+_SIGINT = int(signal.SIGINT)
+
+
 class _DeferInterrupt:
     """Hold Ctrl-C (SIGINT) until the block ends, so an update is never cut in half."""
     __slots__ = ("old", "hit")
 
     def __enter__(self):
         self.old, self.hit = None, False
-        if threading.current_thread() is threading.main_thread():
-            old = signal.getsignal(signal.SIGINT)
+        if threading.current_thread() is _MAIN:
+            old = _sig.getsignal(_SIGINT)
             if old is signal.default_int_handler:
                 self.old = old
-                signal.signal(signal.SIGINT, self._hold)
+                _sig.signal(_SIGINT, self._hold)
         return self
 
     def _hold(self, signum, frame):
@@ -480,7 +485,7 @@ class _DeferInterrupt:
 
     def __exit__(self, *exc):
         if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
+            _sig.signal(_SIGINT, self.old)
             if self.hit and exc[0] is None:
                 raise KeyboardInterrupt
         return False
@@ -494,10 +499,13 @@ class _Target:
         self.param = w if isinstance(w, Param) else None
         self.where = where
         self.scalar_type = None
+        self.be = None
         a = w.value if self.param is not None else w
+        if type(a) is np.ndarray and a.flags.writeable:
+            self.array = a
+            return
         if isinstance(a, Value):
             a = _raw(a)
-        self.be = None
         if isinstance(a, KnetArray):
             self.be = a._be if a._be.name != "numpy" else None
             a = a.data
@@ -521,6 +529,8 @@ class _Target:
 
 
 def _grad_array(g, where):
+    if type(g) is np.ndarray:
+        return g
     if isinstance(g, Value):
         g = _raw(g)
     if g.__class__ is Sparse:
