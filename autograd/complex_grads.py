@@ -20,6 +20,7 @@ holomorphic need their own rules, which this module registers:
     vdot(a, b) conjugates a
     linalg.norm / vector_norm / matrix_norm of complex x: the same norm of |x|
     (except the spectral matrix norms 2, -2, 'nuc')
+    linalg.eigh / eigvalsh / cholesky of complex Hermitian matrices
 
 Each rule keeps the existing real-number rule for real inputs.  When the
 gradient of a real input comes out complex only its real part is kept.
@@ -144,13 +145,27 @@ FUNCTIONS[np.vdot] = _vdot
 
 def _norm_of_abs(registered, spectral):
     """A norm of complex entries that only depends on their moduli is the same
-    norm of abs(x); that gives numpy's value and the conj(x)/|x| gradient."""
+    norm of abs(x); that gives numpy's value and the conj(x)/|x| gradient.  The
+    spectral norms come from the singular values."""
     def norm(x, *args, **kw):
-        if is_complex(x) and not spectral(np.ndim(_raw(x)), *args, **kw):
+        if is_complex(x):
+            if spectral(np.ndim(_raw(x)), *args, **kw):
+                return _spectral_value(x, *args, **kw)
             x = np.abs(x)
         return registered(x, *args, **kw)
     norm.__doc__ = getattr(registered, "__doc__", None)
     return norm
+
+
+def _spectral_value(x, ord=None, axis=None, keepdims=False):
+    nd = np.ndim(_raw(x))
+    r, c = (nd - 2, nd - 1) if axis is None else (axis[0] % nd, axis[1] % nd)
+    s = _svdvals_prim(np.moveaxis(x, (r, c), (-2, -1)))
+    out = np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1) if ord == -2 \
+        else np.sum(s, axis=-1)
+    if keepdims:
+        out = np.moveaxis(np.expand_dims(np.expand_dims(out, -1), -1), (-2, -1), (r, c))
+    return out
 
 
 def _spectral_norm(ndim, ord=None, axis=None, *a, **k):
@@ -158,12 +173,120 @@ def _spectral_norm(ndim, ord=None, axis=None, *a, **k):
     return matrix and ord in (2, -2, "nuc")
 
 
-for _fn, _spectral in [(np.linalg.norm, _spectral_norm),
+for _fn, _is_spectral in [(np.linalg.norm, _spectral_norm),
                        (getattr(np.linalg, "vector_norm", None), lambda *a, **k: False),
                        (getattr(np.linalg, "matrix_norm", None),
                         lambda ndim, ord="fro", **k: ord in (2, -2, "nuc"))]:
     if _fn is not None and FUNCTIONS.get(_fn) is not None:
-        FUNCTIONS[_fn] = _norm_of_abs(FUNCTIONS[_fn], _spectral)
+        FUNCTIONS[_fn] = _norm_of_abs(FUNCTIONS[_fn], _is_spectral)
+
+
+# ---------------------------------------------------------- Hermitian decompositions
+# Rules for complex Hermitian input (Murray 2016; Giles 2008), written for the
+# conjugate ("pair of reals") gradient gbar = conj(g) and conjugated back:
+#   eigenvalues   gA = conj(V diag(gw) V^H)
+#   eigenvectors  gA = conj(V (skew(V^H gbar_V) / E) V^H),  E_ij = w_j - w_i
+#   cholesky      gA = conj(L^-H Phi L^-1),  Phi from tril(L^H gbar_L)
+# The loss must not depend on the phase of each eigenvector (as everywhere).
+def _H(a):
+    return np.conj(np.swapaxes(a, -1, -2))
+
+
+def _eigh_w(a, UPLO="L"):
+    return np.linalg.eigh(a, UPLO)[0]
+
+
+def _eigh_v(a, UPLO="L"):
+    return np.linalg.eigh(a, UPLO)[1]
+
+
+def _eigh_w_grad(dy, y, a, UPLO="L"):
+    v = _eigh_v_prim(a, UPLO)
+    return np.conj(np.matmul(v * np.expand_dims(np.real(dy), -2), _H(v)))
+
+
+def _eigh_v_grad(dy, v, a, UPLO="L"):
+    w = _eigh_w_prim(a, UPLO)
+    n = np.shape(_raw(w))[-1]
+    eye = np.eye(n)
+    vhg = np.matmul(_H(v), np.conj(dy))
+    skew = 0.5 * (vhg - _H(vhg))
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    inner = skew * (1 - eye) / (gap + eye)
+    return np.conj(np.matmul(v, np.matmul(inner, _H(v))))
+
+
+_eigh_w_prim = Primitive(_eigh_w, (_eigh_w_grad,))
+_eigh_v_prim = Primitive(_eigh_v, (_eigh_v_grad,))
+_eigh_real, _eigvalsh_real = FUNCTIONS.get(np.linalg.eigh), FUNCTIONS.get(np.linalg.eigvalsh)
+
+
+def _eigh(a, UPLO="L"):
+    if not is_complex(a) and _eigh_real is not None:
+        return _eigh_real(a, UPLO)
+    w, v = _eigh_w_prim(a, UPLO), _eigh_v_prim(a, UPLO)
+    result = getattr(getattr(np.linalg, "_linalg", None), "EighResult", None)
+    return result(w, v) if result is not None else (w, v)
+
+
+def _eigvalsh(a, UPLO="L"):
+    if not is_complex(a) and _eigvalsh_real is not None:
+        return _eigvalsh_real(a, UPLO)
+    return _eigh_w_prim(a, UPLO)
+
+
+def _cholesky_grad(dy, L, a, upper=False):
+    if upper:
+        dy, L = _H(dy), _H(L)
+    t = np.tril(np.matmul(_H(L), np.conj(dy)))
+    phi = 0.5 * (t + _H(np.tril(t, -1)))
+    linv = np.linalg.inv(L)
+    return np.conj(np.matmul(_H(linv), np.matmul(phi, linv)))
+
+
+FUNCTIONS[np.linalg.eigh] = _eigh
+FUNCTIONS[np.linalg.eigvalsh] = _eigvalsh
+complex_aware(np.linalg.cholesky, _cholesky_grad)
+
+
+# singular values of a complex matrix: ds_k = Re(u_k^H dA v_k), so gA = conj(U diag(gs) V^H)
+def _svdvals(a):
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def _svdvals_grad(dy, s, a):
+    u, vh = _svd_u_prim(a, False), _svd_vh_prim(a, False)
+    return np.conj(np.matmul(u * np.expand_dims(np.real(dy), -2), vh))
+
+
+def _svd_vectors(which):
+    def part(a, full_matrices):
+        return np.linalg.svd(a, full_matrices=full_matrices)[which]
+
+    def refuse(dy, y, a, full_matrices):
+        raise NotImplementedError("svd: the gradient through the singular vectors of a "
+                                  "complex matrix is not supported (singular values are)")
+    return Primitive(part, (refuse,))
+
+
+_svdvals_prim = Primitive(_svdvals, (_svdvals_grad,))
+_svd_u_prim, _svd_vh_prim = _svd_vectors(0), _svd_vectors(2)
+_svd_real = FUNCTIONS.get(np.linalg.svd)
+
+
+def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    if not is_complex(a) and _svd_real is not None:
+        return _svd_real(a, full_matrices=full_matrices, compute_uv=compute_uv,
+                         hermitian=hermitian)
+    s = _svdvals_prim(a)
+    if not compute_uv:
+        return s
+    u, vh = _svd_u_prim(a, full_matrices), _svd_vh_prim(a, full_matrices)
+    result = getattr(getattr(np.linalg, "_linalg", None), "SVDResult", None)
+    return result(u, s, vh) if result is not None else (u, s, vh)
+
+
+FUNCTIONS[np.linalg.svd] = _svd
 
 
 def _astype(x, dtype):

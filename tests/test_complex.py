@@ -148,3 +148,50 @@ def test_second_order_and_forward_mode_on_complex():
     check_grads(lambda z: np.abs(z) ** 3, modes=["fwd", "rev"], order=2)(z)
     check_grads(lambda z: np.angle(z) * np.real(z), modes=["fwd", "rev"], order=2)(z)
     check_grads(lambda z: np.var(z * np.conj(z) + z), modes=["fwd", "rev"], order=2)(z)
+
+
+def _herm(a):
+    return (a + np.conj(a.T)) / 2
+
+
+def _pd(a):
+    return np.matmul(a, np.conj(a.T)) + 3 * onp.eye(3)
+
+
+_W3 = RNG.standard_normal((3, 3))
+HERMITIAN = {
+    "eigvalsh": lambda a: np.sum(np.linalg.eigvalsh(_herm(a)) ** 3),
+    "eigh values": lambda a: np.sum(np.linalg.eigh(_herm(a))[0] * onp.arange(3.0)),
+    # |V|^2 does not depend on the phase of each eigenvector
+    "eigh vectors": lambda a: np.sum(np.abs(np.linalg.eigh(_herm(a))[1]) ** 2 * _W3),
+    "eigh upper": lambda a: np.sum(np.abs(np.linalg.eigh(_pd(a), "U")[1]) ** 2 * _W3),
+    "cholesky": lambda a: np.sum(np.real(np.linalg.cholesky(_pd(a)) * (_W3 + 1j * _W3.T))),
+    "svd values": lambda a: np.sum(np.linalg.svd(a[:, :2], full_matrices=False)[1]
+                                   * onp.array([1.0, 3.0])),
+    "svdvals": lambda a: np.sum(np.linalg.svd(a, compute_uv=False) ** 2),
+    "norm 2": lambda a: np.linalg.norm(a, 2),
+    "norm nuc": lambda a: np.linalg.norm(a[:2], "nuc"),
+    "norm -2 axis": lambda a: np.sum(np.linalg.norm(np.stack([a, 2 * a]), -2, axis=(1, 2))),
+    "matrix_norm nuc": lambda a: np.linalg.matrix_norm(a, ord="nuc"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HERMITIAN))
+def test_complex_decompositions(name):
+    f = HERMITIAN[name]
+    a = crandn(3, 3)
+    onp.testing.assert_allclose(grad(f)(a), complex_numeric_grad(f, a), atol=1e-5)
+    # real input still takes the real rules and gives a real gradient
+    g = grad(f)(onp.real(a))
+    assert g.dtype == onp.float64
+
+
+def test_complex_decomposition_values_match_numpy():
+    a = crandn(3, 3)
+    h = (a + a.conj().T) / 2
+    onp.testing.assert_allclose(np.linalg.eigh(h)[0], onp.linalg.eigh(h)[0])
+    for ord in [2, -2, "nuc"]:
+        v, _ = __import__("autograd").value_and_grad(lambda a: np.linalg.norm(a, ord))(a)
+        assert v == pytest.approx(onp.linalg.norm(a, ord))
+    with pytest.raises(NotImplementedError, match="singular vectors"):
+        grad(lambda a: np.sum(np.abs(np.linalg.svd(a)[0])))(a)
