@@ -72,6 +72,10 @@ _CHECKS = {
 }
 
 
+def _is_ndarray(a):
+    return isinstance(a, np.ndarray)
+
+
 def _is_number(x):
     return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, bool)
 
@@ -146,7 +150,6 @@ class Optimizer:
 
     def _prepare(self, w, g, be, check_finite, where):
         """Check and allocate; return the function that applies the update."""
-        name = type(self).__name__
         if getattr(w, "shape", None) is None or w.dtype.kind != "f":
             raise TypeError(f"update_: {where} must be a floating-point array, "
                             f"got {getattr(w, 'dtype', type(w).__name__)}")
@@ -155,14 +158,15 @@ class Optimizer:
                              f"but the parameter has shape {w.shape}")
         if getattr(g, "dtype", np.dtype("f8")).kind not in "fiub":
             raise TypeError(f"update_: the gradient of {where} must be real, got dtype {g.dtype}")
-        xp_owns = be.owns if be is not None else (lambda a: isinstance(a, np.ndarray))
+        xp_owns = be.owns if be is not None else _is_ndarray
         st, fresh = {}, {}
         for s in self.state:
             a = getattr(self, s)
             if a is None:
                 a = fresh[s] = _zeros_like(w, be)
             elif a.shape != w.shape:
-                raise ValueError(f"{name}: its {s} has shape {a.shape} but {where} has shape "
+                raise ValueError(f"{type(self).__name__}: its {s} has shape {a.shape} but "
+                                 f"{where} has shape "
                                  f"{w.shape}; give every parameter its own optimizer "
                                  f"(opt.clone())")
             elif a.dtype != w.dtype or not xp_owns(a):
@@ -197,13 +201,15 @@ class Optimizer:
             tmp = [_empty_like(w, be) for _ in range(self.ntmp)]
 
         def apply():
-            for s, a in fresh.items():
-                object.__setattr__(self, s, a)
+            if fresh:
+                for s, a in fresh.items():
+                    object.__setattr__(self, s, a)
             object.__setattr__(self, "t", t)
             if kern is not None:
                 self._kernel(kern, w, g, st, t)
             else:
-                object.__setattr__(self, "_tmp", tmp)
+                if tmp is not self._tmp:
+                    object.__setattr__(self, "_tmp", tmp)
                 self._math(w, g, st, tmp, t)
         return apply
 
@@ -627,19 +633,29 @@ def _describe(x):
 def _run_updates(items, check_finite=False):
     """Prepare every (target, g, opt, set_opt), then apply them all (see module doc)."""
     plans = []
-    seen = {}
+    seen = set()
+    nothrow = True
     for target, g, opt, set_opt in items:
-        other = seen.setdefault(id(opt), target)
-        if other is not target and opt.state:
-            raise ValueError(f"update_: {target.where} and {other.where} share one "
-                             f"{type(opt).__name__}, which keeps per-parameter state; "
-                             "give each its own (opt.clone())")
+        if opt.state:
+            if id(opt) in seen:
+                other = next(t for t, _, o, _ in items if o is opt)
+                raise ValueError(f"update_: {target.where} and {other.where} share one "
+                                 f"{type(opt).__name__}, which keeps per-parameter state; "
+                                 "give each its own (opt.clone())")
+            seen.add(id(opt))
+        nothrow = nothrow and opt.nothrow
         plans.append(opt._prepare(target.array, g, target.be, check_finite, target.where))
-    backups = None
-    if not all(opt.nothrow for _, _, opt, _ in items):
-        backups = [(t.array.copy(), opt._snapshot()) for t, _, opt, _ in items]
-    done = 0
     with _DeferInterrupt():
+        if nothrow:       # built-in rules: apply only writes memory that exists already
+            for (target, _, opt, set_opt), apply in zip(items, plans):
+                apply()
+                if target.scalar_type is not None:
+                    target.writeback()
+                if set_opt is not None:
+                    target.param.opt = set_opt
+            return
+        backups = [(t.array.copy(), opt._snapshot()) for t, _, opt, _ in items]
+        done = 0
         try:
             for (target, _, opt, set_opt), apply in zip(items, plans):
                 apply()
@@ -648,13 +664,12 @@ def _run_updates(items, check_finite=False):
                 if set_opt is not None:
                     target.param.opt = set_opt
         except BaseException:
-            if backups is not None:
-                for (target, _, opt, set_opt), (w0, snap) in zip(items[:done + 1], backups):
-                    target.array[...] = w0
-                    target.writeback()
-                    opt._restore(snap)
-                    if set_opt is not None:
-                        target.param.opt = None
+            for (target, _, opt, set_opt), (w0, snap) in zip(items[:done + 1], backups):
+                target.array[...] = w0
+                target.writeback()
+                opt._restore(snap)
+                if set_opt is not None:
+                    target.param.opt = None
             raise
 
 

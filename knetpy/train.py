@@ -74,7 +74,7 @@ class Minimize:
             g = grad(y, p)
             if g is None:
                 continue
-            where = f"Param #{i} (shape {np.shape(p.value)}) at step {step}"
+            where = _Where(i, p, step)
             target = _Target(p, where)
             g = _grad_array(g, where)
             if p.opt is None:
@@ -88,6 +88,19 @@ class Minimize:
         _run_updates(items, self.check_finite)
         self.steps = step
         return loss
+
+
+class _Where:
+    """Names a parameter in error messages (formatted only when one is raised)."""
+    __slots__ = ("i", "p", "step")
+
+    def __init__(self, i, p, step):
+        self.i, self.p, self.step = i, p, step
+
+    def __str__(self):
+        return f"Param #{self.i} (shape {np.shape(self.p.value)}) at step {self.step}"
+
+    __format__ = lambda self, spec: format(str(self), spec)
 
 
 def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=False):
