@@ -66,6 +66,8 @@ POOL_CASES = [
     ((1, 2, 4, 5, 4), dict(window=2, stride=(2, 1, 2), padding=(1, 0, 1))),
     ((1, 2, 3, 4, 5), dict(window=(3, 2, 2), alpha=0.5)),
     ((2, 2, 6, 6), dict(window=3, alpha=2.0)),
+    ((1, 2, 8, 7), dict(window=2, stride=3, padding=1)),
+    ((1, 1, 9, 8), dict(window=(4, 3), stride=(2, 3), padding=(3, 1))),
 ]
 
 
