@@ -214,7 +214,9 @@ def test_stateful_recurrent_cell():
     cell = GRUCell(3, 4, dtype=np.float64)
     m = StatefulRecurrentCell(cell)
     x = rs.randn(2, 5, 3)
+    assert m.nstates() == 0
     ys = [m(x[:, t]) for t in range(5)]
+    assert m.nstates() == 2 * 4 and "plus 8 states" in repr(m)
     ref = Recurrence(cell, return_sequence=True)(x)
     np.testing.assert_allclose(np.stack(ys, 1), ref, atol=1e-12)
     with pytest.raises(ValueError, match="reset"):

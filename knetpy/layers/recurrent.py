@@ -482,6 +482,7 @@ class StatefulRecurrentCell(Layer):
     >>> m(np.ones((2, 3), np.float32)).shape, len(m.carry)
     ((2, 4), 1)
     """
+    _state = ("carry",)
 
     def __init__(self, cell):
         self.cell = _check_cell(cell, "StatefulRecurrentCell")
