@@ -380,14 +380,18 @@ class NonScalarOutput(ValueError, TypeError):
 _CONTAINERS = (tuple, list, dict)
 
 
-def _run(f, args, kw, root_index=None):
-    """record + check that the output is a scalar + sweep with dy = 1."""
+def _run(f, args, kw, root_index=None, real=False):
+    """record + check that the output is a scalar (a real one with ``real``)
+    + sweep with dy = 1."""
     tape, out = record(f, args, kw, root_index)
     v = _raw(out.value)
     shape = v.shape if hasattr(v, "shape") else np.shape(v)
     if math.prod(shape) != 1:
         raise NonScalarOutput(f"diff: the function must return a scalar (one element) to be "
                               f"differentiated, but it returned an array of shape {shape}")
+    if real and (v.dtype.kind == "c" if hasattr(v, "dtype") else isinstance(v, complex)):
+        raise TypeError("grad only applies to real scalar-output functions; use "
+                        "holomorphic_grad, or differentiate np.real(f(x)) or np.abs(f(x))")
     sweep(tape, out)     # for nested tapes the sweep is recorded on the outer ones
     return tape, out
 
@@ -467,7 +471,7 @@ def _functional(f, argnum, with_loss):
     def gradfun(*args, **kw):
         n = len(args)
         if single and 0 <= argnum < n and not isinstance(args[argnum], _CONTAINERS):
-            tape, out = _run(f, args, kw, argnum)
+            tape, out = _run(f, args, kw, argnum, real=True)
             r = tape.roots[0]
             g = _densify(tape.grads[id(r)][1], r.value)
         else:
@@ -480,8 +484,11 @@ def _functional(f, argnum, with_loss):
             g, loss = _grad_nary(f, argnum, args, kw)
             return (g, loss) if with_loss else g
         return (g, out.value) if with_loss else g
-    gradfun.__name__ = f"grad({getattr(f, '__name__', 'f')})"
-    gradfun.__doc__ = f"Gradient of {getattr(f, '__name__', 'f')} with respect to argument {argnum}."
+    op = "gradloss" if with_loss else "grad"
+    name = getattr(f, "__name__", "f")
+    gradfun.__name__ = f"{op}_of_{name}_wrt_argnum_{argnum}"     # HIPS autograd's naming
+    gradfun.__doc__ = (f"{op} of function {name} with respect to argument number {argnum}; "
+                       f"takes the same arguments as {name}.")
     return gradfun
 
 

@@ -182,6 +182,9 @@ class _Trace:
             raise NonScalarOutput(f"{who}: the function must return a scalar (one element) to be "
                                   f"differentiated, but it returned {shape}; use jacobian, "
                                   f"elementwise_grad or make_vjp for other outputs")
+        if np.iscomplexobj(_raw(self.ans)):
+            raise TypeError(f"{who} only applies to real scalar-output functions; use "
+                            f"holomorphic_grad, or differentiate np.real(f(x))")
 
 
 def _dense_like(g, x):

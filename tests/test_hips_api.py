@@ -171,6 +171,13 @@ def test_grad_needs_scalar_output_raises_type_and_value_error():
         value_and_grad(lambda d: d["a"] * onp.ones(2))({"a": 1.0})
     with pytest.raises(IndexError, match="argnum"):
         grad(lambda x: x, 2)(1.0)
+    with pytest.raises(TypeError, match="real scalar-output"):     # as HIPS: complex output
+        grad(lambda x: x * (1.0 + 0.2j))(1.0)
+    with pytest.raises(TypeError, match="real scalar-output"):
+        value_and_grad(lambda x: x * 1j)(1.0)
+    g = holomorphic_grad(lambda x: x * (1.0 + 0.2j))(1.0 + 0j)
+    assert close(g, 1.0 + 0.2j)
+    assert grad.__name__ == "grad" and grad(tanh, 0).__name__ == "grad_of_tanh_wrt_argnum_0"
 
 
 def test_functional_grad_agrees_with_diff_and_param_roots():
