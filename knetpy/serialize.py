@@ -23,10 +23,15 @@ folder, flushed and fsync'ed, then renamed over ``path``; a crash or a kill
 in the middle leaves the previous checkpoint as it was (and possibly a
 stale ``.<name>.*.tmp`` file next to it).
 
-File layout: the root holds one node per saved name; every node carries an
-attribute ``kind`` (``ndarray``, ``param``, ``object``, ``list``, ...) and
-containers hold their items as child nodes named ``0, 1, ...``.
+File layout: a 512-byte HDF5 user block at the start holds a magic string
+and the SHA-256 of the rest of the file; ``load`` checks it before the HDF5
+library reads a byte, so a truncated or damaged file is a clear
+``CheckpointError`` (and never reaches the parser).  The HDF5 root holds one
+node per saved name; every node carries an attribute ``kind`` (``ndarray``,
+``param``, ``object``, ``list``, ...) and containers hold their items as
+child nodes named ``0, 1, ...``.
 """
+import hashlib
 import importlib
 import numbers
 import os
@@ -45,6 +50,8 @@ __all__ = ["save", "load", "CheckpointError"]
 
 FORMAT = "knetpy-checkpoint"
 VERSION = 1
+_HEADER = 512                     # HDF5 user block: magic + SHA-256 of the rest of the file
+_MAGIC = b"KNETPY-CHECKPOINT sha256="
 
 def _h5py():
     import h5py
@@ -303,6 +310,30 @@ def _fsync_dir(d):
         os.close(fd)
 
 
+def _digest(fh):
+    """SHA-256 (hex) of an open file from byte _HEADER on."""
+    h = hashlib.sha256()
+    fh.seek(_HEADER)
+    for block in iter(lambda: fh.read(1 << 22), b""):
+        h.update(block)
+    return h.hexdigest()
+
+
+def _verify(path):
+    """Check the header and checksum ``save`` wrote, before HDF5 reads anything
+    (the HDF5 library does not survive every damaged file)."""
+    with open(path, "rb") as fh:
+        head = fh.read(_HEADER)
+        if not head.startswith(_MAGIC):
+            what = "an HDF5 file" if head.startswith(b"\x89HDF\r\n\x1a\n") else "a file"
+            raise CheckpointError(f"load: {path} is {what} without a knetpy checkpoint header: "
+                                  "not written by knetpy.save, or damaged")
+        want = head[len(_MAGIC):len(_MAGIC) + 64].decode("ascii", "replace")
+        if _digest(fh) != want:
+            raise CheckpointError(f"load: {path} is corrupt or truncated (its checksum does "
+                                  "not match its contents)")
+
+
 def save(path, **named):
     """save(path, **named): write the named values to the HDF5 file ``path``.
 
@@ -328,13 +359,17 @@ def save(path, **named):
                                dir=folder)
     os.close(fd)
     try:
-        with h5py.File(tmp, "w", track_order=True) as f:
+        with h5py.File(tmp, "w", track_order=True, userblock_size=_HEADER) as f:
             f.attrs["format"] = FORMAT
             f.attrs["version"] = VERSION
             w = _Writer()
             for name, value in named.items():
                 w.put(f, name, value, repr(name))
         with open(tmp, "rb+") as fh:
+            digest = _digest(fh)
+            fh.seek(0)
+            fh.write(_MAGIC + digest.encode() + b"\n")
+            fh.flush()
             os.fsync(fh.fileno())
         umask = os.umask(0)
         os.umask(umask)
@@ -549,37 +584,51 @@ def load(path, *names, allow=()):
         if not (isinstance(a, type) or callable(a)):
             raise TypeError(f"load: allow must list classes or functions, got {a!r}")
         allowed[_origin(a)] = a
+    _verify(path)
     try:
         f = h5py.File(path, "r")
     except OSError as e:
         raise CheckpointError(f"load: {path} is not a readable HDF5 file (truncated or "
                               f"corrupt?): {e}") from None
+    missing = None
     with f:
-        fmt = f.attrs.get("format")
-        if fmt is None or _s(fmt) != FORMAT:
-            raise CheckpointError(f"load: {path} is an HDF5 file but not a knetpy checkpoint")
-        version = f.attrs.get("version")
-        if version is None or int(version) > VERSION:
-            raise CheckpointError(f"load: {path} has checkpoint version {version}; this knetpy "
-                                  f"reads version {VERSION} or older")
         try:
-            present = list(f.keys())
-        except (OSError, RuntimeError) as e:
-            raise CheckpointError(f"load: {path} is damaged: {e}") from None
-        for n in names:
-            if not isinstance(n, str) or n not in present:
-                raise KeyError(f"load: {path} has no item {n!r}; it has {present}")
-        r = _Reader(f, allowed, path)
-        wanted = names or present
-        out = {}
-        for n in wanted:
-            try:
-                out[n] = r.get(f[n], repr(n))
-            except CheckpointError:
-                raise
-            except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError) as e:
-                raise CheckpointError(f"load: {path}: item {n!r} is malformed or truncated: "
-                                      f"{type(e).__name__}: {e}") from None
+            out, missing = _read_all(f, names, allowed, path)
+        except CheckpointError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError,
+                IndexError) as e:
+            raise CheckpointError(f"load: {path} is malformed or truncated: "
+                                  f"{type(e).__name__}: {e}") from None
+    if missing is not None:
+        raise KeyError(missing)
     if not names:
         return out
     return out[names[0]] if len(names) == 1 else tuple(out[n] for n in names)
+
+
+def _read_all(f, names, allowed, path):
+    """(values by name, None) or (None, message naming a missing item)."""
+    fmt = f.attrs.get("format")
+    if fmt is None or _s(fmt) != FORMAT:
+        raise CheckpointError(f"load: {path} is an HDF5 file but not a knetpy checkpoint")
+    version = f.attrs.get("version")
+    if version is None or int(version) > VERSION:
+        raise CheckpointError(f"load: {path} has checkpoint version {version}; this knetpy "
+                              f"reads version {VERSION} or older")
+    present = list(f.keys())
+    for n in names:
+        if not isinstance(n, str) or n not in present:
+            return None, f"load: {path} has no item {n!r}; it has {present}"
+    r = _Reader(f, allowed, path)
+    out = {}
+    for n in names or present:
+        try:
+            out[n] = r.get(f[n], repr(n))
+        except CheckpointError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError,
+                IndexError) as e:
+            raise CheckpointError(f"load: {path}: item {n!r} is malformed or truncated: "
+                                  f"{type(e).__name__}: {e}") from None
+    return out, None

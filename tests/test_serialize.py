@@ -1,5 +1,6 @@
 """Checkpoints: round trips, Params with optimizer state, models, safety, atomic writes."""
 import glob
+import hashlib
 import math
 import os
 import signal
@@ -159,14 +160,28 @@ def test_loaded_model_continues_training_exactly(ck):
 
 
 # ---------------------------------------------------------------- no code from the file
+def seal(path):
+    """Give an HDF5 file made with a 512-byte user block a valid knetpy header."""
+    data = open(path, "rb").read()
+    header = b"KNETPY-CHECKPOINT sha256=" + hashlib.sha256(data[512:]).hexdigest().encode()
+    with open(path, "r+b") as fh:
+        fh.write(header)
+
+
+def handmade(path):
+    f = h5py.File(path, "w", userblock_size=512)
+    f.attrs["format"], f.attrs["version"] = "knetpy-checkpoint", 1
+    return f
+
+
 def forge(path, module, qualname, kind="object"):
-    with h5py.File(path, "w") as f:
-        f.attrs["format"], f.attrs["version"] = "knetpy-checkpoint", 1
+    with handmade(path) as f:
         g = f.create_group("x")
         g.attrs["kind"], g.attrs["module"], g.attrs["qualname"] = kind, module, qualname
         if kind == "object":
             d = g.create_group("dict")
             d.attrs["kind"], d.attrs["n"] = "dict", 0
+    seal(path)
 
 
 @pytest.mark.parametrize("module,qual,kind", [
@@ -193,22 +208,33 @@ def test_knetpy_names_must_really_be_defined_there(ck):
 def test_malformed_files(tmp_path, ck):
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"this is not hdf5" * 100)
-    with pytest.raises(CheckpointError, match="not a readable HDF5"):
+    with pytest.raises(CheckpointError, match="without a knetpy checkpoint header"):
         load(junk)
     save(ck, w=np.arange(200000.0), v=[np.ones(3)] * 4)
-    cut = tmp_path / "cut.h5"
     data = open(ck, "rb").read()
-    cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError):
+    cut = tmp_path / "cut.h5"
+    for n in (len(data) // 2, len(data) - 1, 100):
+        cut.write_bytes(data[:n])
+        with pytest.raises(CheckpointError, match="corrupt or truncated|header"):
+            load(cut)
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF                 # one damaged byte anywhere
+    cut.write_bytes(bytes(flipped))
+    with pytest.raises(CheckpointError, match="checksum"):
         load(cut)
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f["a"] = 1
-    with pytest.raises(CheckpointError, match="not a knetpy checkpoint"):
+    with pytest.raises(CheckpointError, match="an HDF5 file without a knetpy"):
         load(tmp_path / "other.h5")
-    with h5py.File(tmp_path / "bad.h5", "w") as f:
-        f.attrs["format"], f.attrs["version"] = "knetpy-checkpoint", 1
+    with handmade(tmp_path / "nofmt.h5") as f:
+        del f.attrs["format"]
+    seal(tmp_path / "nofmt.h5")
+    with pytest.raises(CheckpointError, match="not a knetpy checkpoint"):
+        load(tmp_path / "nofmt.h5")
+    with handmade(tmp_path / "bad.h5") as f:
         f.create_group("p").attrs["kind"] = "param"            # no value inside
         f.create_group("q").attrs["kind"] = "mystery"
+    seal(tmp_path / "bad.h5")
     with pytest.raises(CheckpointError, match="'p' is malformed"):
         load(tmp_path / "bad.h5", "p")
     with pytest.raises(CheckpointError, match="unknown node kind 'mystery'"):
