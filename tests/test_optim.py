@@ -420,3 +420,15 @@ def test_clone_and_copy():
     assert d.t == 1 and d.m is not o.m and np.array_equal(d.m, o.m)
     assert repr(SGD()) == "SGD(lr=0.1, gclip=0.0)"
     assert issubclass(Adam, Optimizer) and math.isclose(Adam().eps, 1e-8)
+
+
+def test_knetarray_param_with_sparse_gradient():
+    W0 = rnd(6, 2)
+    p = Param(KnetArray(W0), Adam(lr=0.1))
+    y = diff(lambda: np.sum(p[np.array([1, 4, 1])] * 2.0))
+    g = grad(y, p)
+    update_(p, g)
+    out = p.value.to_numpy()
+    touched = np.array([1, 4])
+    np.testing.assert_array_equal(np.delete(out, touched, axis=0), np.delete(W0, touched, axis=0))
+    np.testing.assert_allclose(out[touched], W0[touched] - 0.1, rtol=1e-7)   # Adam's first step
