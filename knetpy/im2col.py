@@ -23,10 +23,12 @@ over the ``prod(k)`` kernel offsets, adding one strided slice each.
 cross-correlation; ``alpha`` scales the result.  All three passes take the
 same keywords, so that each is the adjoint of another (see ``knetpy.conv``).
 """
+import threading
+
 import numpy as np
 
 __all__ = ["out_size", "conv_forward", "conv_backward_w", "conv_backward_x", "im2col",
-           "col2im", "array_module", "compute_dtype"]
+           "col2im", "array_module", "compute_dtype", "clear_scratch"]
 
 
 def array_module(a):
@@ -77,12 +79,44 @@ def _strided_windows(xpad, ksize, stride, dilation, out):
     return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
 
 
-def im2col(x, ksize, padding, stride, dilation, dtype=None):
-    """im2col(x, ksize, padding, stride, dilation, dtype=None) -> (col, out)
+def _scratch(xp, name, shape, dtype):
+    """A temporary array for this thread, reused from call to call.
+
+    Large fresh arrays are expensive here: the allocator hands back new pages
+    that must be faulted in, which costs about as much as the copy that
+    fills them.  The work arrays of the passes (col matrices, transposed
+    gradients) are therefore kept per thread and per ``name``, up to
+    ``SCRATCH_LIMIT`` bytes each; results returned to callers are always
+    fresh arrays.  Device arrays (CuPy has its own memory pool) are not kept.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if xp is not np or nbytes > SCRATCH_LIMIT:
+        return xp.empty(shape, dtype=dtype)
+    bufs = _workspace.__dict__.setdefault("bufs", {})
+    buf = bufs.get(name)
+    if buf is None or buf.nbytes < nbytes:
+        buf = bufs[name] = np.empty(nbytes, dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+SCRATCH_LIMIT = 1 << 28
+_workspace = threading.local()
+
+
+def clear_scratch():
+    """Drop this thread's reusable work arrays (they are rebuilt when needed)."""
+    _workspace.__dict__.pop("bufs", None)
+
+
+def im2col(x, ksize, padding, stride, dilation, dtype=None, scratch=False):
+    """im2col(x, ksize, padding, stride, dilation, dtype=None, scratch=False) -> (col, out)
 
     The column matrix of ``x`` (N, C, *S) described in the module docstring,
     shape ``(C*prod(ksize), N*prod(out))``, C-contiguous, in ``dtype``
-    (x's by default), and the output spatial sizes ``out``.
+    (x's by default), and the output spatial sizes ``out``.  With
+    ``scratch=True`` col lives in this thread's reusable workspace (valid
+    until the next call that uses it).
 
     >>> col, out = im2col(np.arange(9.).reshape(1, 1, 3, 3), (2, 2), (0, 0), (1, 1), (1, 1))
     >>> col[:, 0], out
@@ -91,19 +125,20 @@ def im2col(x, ksize, padding, stride, dilation, dtype=None):
     xp = array_module(x)
     out = tuple(out_size(n, k, p, s, d) for n, k, p, s, d in
                 zip(x.shape[2:], ksize, padding, stride, dilation))
-    if dtype is not None and x.dtype != dtype:
-        x = x.astype(dtype)
     xpad = xp.ascontiguousarray(_pad(x, padding))
     view = _strided_windows(xpad, ksize, stride, dilation, out)
-    col = xp.ascontiguousarray(view)
+    dtype = x.dtype if dtype is None else np.dtype(dtype)
+    col = _scratch(xp, "col", view.shape, dtype) if scratch else xp.empty(view.shape, dtype)
+    col[...] = view
     return col.reshape(x.shape[1] * int(np.prod(ksize)), x.shape[0] * int(np.prod(out))), out
 
 
-def col2im(col, xshape, ksize, padding, stride, dilation):
-    """col2im(col, xshape, ksize, padding, stride, dilation) -> array of ``xshape``
+def col2im(col, xshape, ksize, padding, stride, dilation, dtype=None):
+    """col2im(col, xshape, ksize, padding, stride, dilation, dtype=None) -> array of ``xshape``
 
     The adjoint of ``im2col``: every input cell receives the sum of the col
     entries that were read from it.  Loops over the kernel offsets only.
+    The result is a fresh array of ``dtype`` (col's by default).
     """
     xp = array_module(col)
     N, C = xshape[:2]
@@ -112,13 +147,17 @@ def col2im(col, xshape, ksize, padding, stride, dilation):
                 zip(S, ksize, padding, stride, dilation))
     col = col.reshape((C,) + tuple(ksize) + (N,) + out)
     # accumulate in (C, N, *Spad) order, which matches col's (C, ..., N, *out) order
-    acc = xp.zeros((C, N) + tuple(n + 2 * p for n, p in zip(S, padding)), dtype=col.dtype)
+    acc = _scratch(xp, "col2im", (C, N) + tuple(n + 2 * p for n, p in zip(S, padding)),
+                   col.dtype)
+    acc.fill(0)
     for offset in np.ndindex(*ksize):
         sl = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
                    for i, d, s, o in zip(offset, dilation, stride, out))
         acc[(slice(None), slice(None)) + sl] += col[(slice(None),) + offset]
     crop = tuple(slice(p, p + n) for n, p in zip(S, padding))
-    return xp.ascontiguousarray(acc[(slice(None), slice(None)) + crop].swapaxes(0, 1))
+    dx = xp.empty(tuple(xshape), dtype=col.dtype if dtype is None else dtype)
+    dx[...] = acc[(slice(None), slice(None)) + crop].swapaxes(0, 1)
+    return dx
 
 
 def _flip(w, mode):
@@ -129,26 +168,37 @@ def _flip(w, mode):
 
 
 def _as_rows(dy, groups, dtype):
-    """Output gradient (N, O, *out) as (groups, O/groups, N*prod(out)), contiguous."""
+    """Output gradient (N, O, *out) as (groups, O/groups, N*prod(out)), in scratch."""
     xp = array_module(dy)
     N, O = dy.shape[:2]
-    d2 = xp.ascontiguousarray(dy.reshape(N, O, -1).swapaxes(0, 1), dtype=dtype)
+    d2 = _scratch(xp, "rows", (O, N, int(np.prod(dy.shape[2:]))), dtype)
+    d2[...] = dy.reshape(N, O, -1).swapaxes(0, 1)
     return d2.reshape(groups, O // groups, -1)
+
+
+def _weights(w, mode, alpha, groups, dt):
+    """w as (groups, O/groups, C/groups*prod(k)) in dt, flipped for mode 0, times alpha."""
+    wm = _flip(w, mode).astype(dt, copy=True).reshape(groups, w.shape[0] // groups, -1)
+    if alpha != 1:
+        wm *= dt.type(alpha)
+    return wm
 
 
 def conv_forward(w, x, padding, stride, dilation, mode, alpha, groups):
     """y = alpha * conv(w, x): x (N, C, *S), w (O, C/groups, *k) -> (N, O, *out)."""
     xp = array_module(x)
     dt = compute_dtype(w, x)
-    O, ksize = w.shape[0], w.shape[2:]
-    N = x.shape[0]
-    col, out = im2col(x, ksize, padding, stride, dilation, dt)
-    wm = _flip(w, mode).astype(dt, copy=True).reshape(groups, O // groups, -1)
-    if alpha != 1:
-        wm *= dt.type(alpha)
-    y = xp.matmul(wm, col.reshape(groups, wm.shape[2], -1)) if groups > 1 else wm[0] @ col
-    y = y.reshape((O, N) + out).swapaxes(0, 1)
-    return xp.ascontiguousarray(y, dtype=np.result_type(w.dtype, x.dtype))
+    O, N = w.shape[0], x.shape[0]
+    col, out = im2col(x, w.shape[2:], padding, stride, dilation, dt, scratch=True)
+    wm = _weights(w, mode, alpha, groups, dt)
+    prod = _scratch(xp, "gemm", (groups, O // groups, col.shape[1]), dt)
+    if groups > 1:
+        xp.matmul(wm, col.reshape(groups, wm.shape[2], -1), out=prod)
+    else:
+        xp.matmul(wm[0], col, out=prod[0])
+    y = xp.empty((N, O) + out, dtype=np.result_type(w.dtype, x.dtype))
+    y[...] = prod.reshape((O, N) + out).swapaxes(0, 1)
+    return y
 
 
 def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, groups):
@@ -156,8 +206,7 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
     the gradient of ``conv_forward`` with respect to w, of shape ``wshape``."""
     xp = array_module(dy)
     dt = compute_dtype(x, dy)
-    ksize = tuple(wshape[2:])
-    col, _ = im2col(x, ksize, padding, stride, dilation, dt)
+    col, _ = im2col(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True)
     d2 = _as_rows(dy, groups, dt)
     if groups > 1:
         dw = xp.matmul(d2, col.reshape(groups, col.shape[0] // groups, -1).swapaxes(1, 2))
@@ -174,11 +223,12 @@ def conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha, group
     ``conv_forward`` with respect to x, of shape ``xshape``."""
     xp = array_module(dy)
     dt = compute_dtype(w, dy)
-    O, ksize = w.shape[0], tuple(w.shape[2:])
-    wm = _flip(w, mode).astype(dt, copy=True).reshape(groups, O // groups, -1)
-    if alpha != 1:
-        wm *= dt.type(alpha)
+    wm = _weights(w, mode, alpha, groups, dt)
     d2 = _as_rows(dy, groups, dt)
-    dcol = xp.matmul(wm.swapaxes(1, 2), d2) if groups > 1 else wm[0].T @ d2[0]
-    dx = col2im(dcol, xshape, ksize, padding, stride, dilation)
-    return dx.astype(np.result_type(w.dtype, dy.dtype), copy=False)
+    dcol = _scratch(xp, "dcol", (groups, wm.shape[2], d2.shape[2]), dt)
+    if groups > 1:
+        xp.matmul(wm.swapaxes(1, 2), d2, out=dcol)
+    else:
+        xp.matmul(wm[0].T, d2[0], out=dcol[0])
+    return col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                  dtype=np.result_type(w.dtype, dy.dtype))

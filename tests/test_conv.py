@@ -289,3 +289,19 @@ def test_kernel_backend_uses_im2col_kernels(monkeypatch):
         return [np.asarray(grad(r, p)) for p in (pw, px)]
     for a, b in zip(second(KnetArray._of(w, be), KnetArray._of(x, be)), second(w, x)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_results_do_not_share_the_work_arrays():
+    # N=1 / C=1 make the transposes trivial; the results must still be fresh arrays
+    w, x = rs.randn(1, 1, 2, 2), rs.randn(1, 1, 4, 4)
+    pw, px = Param(w), Param(x)
+    r = diff(lambda: np.sum(conv4(pw, px, padding=1)))
+    y, gw, gx = conv4(w, x, padding=1), grad(r, pw), grad(r, px)
+    keep = [a.copy() for a in (y, gw, gx)]
+    for _ in range(2):       # same shapes again, then other values through the same buffers
+        w2, x2 = rs.randn(1, 1, 2, 2), rs.randn(1, 1, 4, 4)
+        q, p = Param(w2), Param(x2)
+        r2 = diff(lambda: np.sum(conv4(q, p, padding=1) * 3))
+        conv4(w2, x2, padding=1), grad(r2, q), grad(r2, p)
+    for a, b in zip((y, gw, gx), keep):
+        np.testing.assert_array_equal(a, b)
