@@ -390,3 +390,33 @@ FWD_CASES = {
 def test_forward_mode_and_second_order(name):
     f, args = FWD_CASES[name]
     check_grads(f, modes=["fwd", "rev"], order=2)(*args)
+
+
+def test_gaussian_process_program_runs_unchanged():
+    # a HIPS-style program: kernel hyperparameters by value_and_grad + scipy.optimize
+    from scipy.optimize import minimize
+
+    import autograd.numpy.random as npr
+    import autograd.scipy.stats.multivariate_normal as mvn
+    from autograd import value_and_grad
+
+    def kernel(params, x, xp):
+        scale, lengths = np.exp(params[0]), np.exp(params[1:])
+        d = np.expand_dims(x / lengths, 1) - np.expand_dims(xp / lengths, 0)
+        return scale * np.exp(-0.5 * np.sum(d ** 2, axis=2))
+
+    def neg_log_marginal(params, x, y):
+        noise = np.exp(params[1]) + 1e-4
+        cov = kernel(params[2:], x, x) + noise * np.eye(len(y))
+        return -mvn.logpdf(y, params[0] * np.ones(len(y)), cov)
+
+    rs = npr.RandomState(0)
+    x = np.linspace(-2, 2, 12).reshape(12, 1)
+    y = np.cos(2 * x[:, 0]) + 0.1 * rs.randn(12)
+    start = 0.1 * rs.randn(4)
+    v, g = value_and_grad(neg_log_marginal)(start, x, y)
+    onp.testing.assert_allclose(g, numeric_grad(lambda p: neg_log_marginal(p, x, y), start),
+                                rtol=1e-5, atol=1e-6)
+    res = minimize(value_and_grad(lambda p: neg_log_marginal(p, x, y)), start, jac=True,
+                   method="CG", options=dict(maxiter=15))
+    assert res.fun < v
