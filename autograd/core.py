@@ -273,8 +273,15 @@ def unbroadcast(g, x):
                 g = g.astype(xd) if xd.kind == "c" or gd.kind != "c" else g.real.astype(xd)
             elif gd.kind == "c" and xd.kind != "c":
                 g = np.real(g)       # a real input's gradient is real (recorded case)
-    elif xd is None and gs == () and isinstance(x, (float, int)) and np.iscomplexobj(_raw(g)):
-        g = np.real(g)               # a Python real number's gradient is real too
+            elif xd.kind == "c" and gd.kind != "c":
+                g = g * (1 + 0j)     # and a complex input's gradient complex
+    elif xd is None and isinstance(x, (float, int, complex)):
+        # a Python number: a real one gets a real gradient, a complex one a complex gradient
+        if isinstance(x, complex):
+            if not np.iscomplexobj(_raw(g)):
+                g = g * (1 + 0j)
+        elif np.iscomplexobj(_raw(g)):
+            g = np.real(g)
     return g
 
 

@@ -104,7 +104,8 @@ def _double_vjp(prim, i, t, y, args, kw):
     u0 = np.zeros_like(yr) if isinstance(yr, np.ndarray) else np.result_type(yr).type(0)
 
     def vjp_of_u(u):
-        return unbroadcast(g(u, y, *args, **kw), arg)
+        r = g(u, y, *args, **kw)
+        return None if r is None else unbroadcast(r, arg)     # None: a zero gradient
     try:
         tape, out = record(vjp_of_u, [u0], {}, 0)
     except NotImplementedError as e:

@@ -95,3 +95,21 @@ def test_helpers_and_argument_errors():
         check_grads(np.sin, modes=["backward"])(0.3)
     with pytest.raises(TypeError, match="vector space"):
         check_grads(np.sin)(3)      # integers have no vector space (as in HIPS)
+
+
+@pytest.mark.parametrize("fname", ["real", "imag", "angle", "conj", "abs"])
+def test_non_holomorphic_functions_second_order_real_and_complex_inputs(fname):
+    f = getattr(np, fname)
+    inputs = [-0.4 - 0.08j, onp.array([0.3 + 0.1j, -0.5 + 0.2j]), U(0.2, 1, (3, 2), 5) * (1 + 0.5j)]
+    if fname != "angle":        # angle of a real number is piecewise constant (0 or pi)
+        inputs += [0.4, U(0.2, 1, (1, 2), 6)]
+    for x in inputs:
+        check_grads(f)(x)       # fwd and rev, order 2: gradients keep the input's vector space
+
+
+def test_python_number_gradients_keep_their_kind():
+    from autograd import grad
+    g = grad(lambda x, z: np.abs(x * z) ** 2, 0)(0.5, 1 + 1j)
+    assert isinstance(g, (float, onp.floating)) and abs(g - 2 * 0.5 * 2) < 1e-12
+    g = grad(lambda z: np.real(z))(0.3 + 0.1j)
+    assert onp.iscomplexobj(g) and g == 1
