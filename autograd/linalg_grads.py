@@ -370,3 +370,83 @@ if hasattr(LA, "vecdot") and hasattr(np, "vecdot"):
     FUNCTIONS[LA.vecdot] = lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis)
 for _f in (LA.matrix_rank, LA.cond):
     zerograd(_f)
+
+
+# ------------------------------------------------------------ qr, lstsq
+def _copyltu(m):
+    """The symmetric matrix whose lower triangle is m's."""
+    return np.tril(m) + _mT(np.tril(m, -1))
+
+
+def _times_r_inv_t(b, r):
+    """b @ inv(r).T, by a solve."""
+    return _mT(LA.solve(r, _mT(b)))
+
+
+def _qr_q(a):
+    return np.linalg.qr(a)[0]
+
+
+def _qr_r(a):
+    return np.linalg.qr(a)[1]
+
+
+def _qr_q_grad(dy, y, a):
+    q, r = y, _qr_r_prim(a)
+    m = -_matmul(_mT(dy), q)
+    return _times_r_inv_t(dy + _matmul(q, _copyltu(m)), r)
+
+
+def _qr_r_grad(dy, y, a):
+    q, r = _qr_q_prim(a), y
+    return _times_r_inv_t(_matmul(q, _copyltu(_matmul(r, _mT(dy)))), r)
+
+
+_qr_q_prim = Primitive(_qr_q, (_qr_q_grad,))
+_qr_r_prim = Primitive(_qr_r, (_qr_r_grad,))
+
+
+def qr(a, mode="reduced"):
+    """np.linalg.qr(a, mode="reduced") on recorded values, for matrices with at
+    least as many rows as columns and full column rank (mode "r" gives R only).
+
+    >>> q, r = np.linalg.qr(np.array([[3., 0.], [4., 1.]]))
+    >>> bool(np.allclose(q @ r, [[3., 0.], [4., 1.]]))
+    True
+    """
+    m, n = _shape(a)[-2], _shape(a)[-1]
+    if m < n:
+        raise NotImplementedError(f"qr: the gradient needs rows >= columns, got a {m}x{n} matrix")
+    if mode == "r":
+        return _qr_r_prim(a)
+    if mode not in ("reduced", "complete"):
+        raise NotImplementedError(f"qr: mode={mode!r} is not differentiable")
+    if mode == "complete" and m != n:
+        raise NotImplementedError("qr: mode='complete' of a tall matrix is not differentiable; "
+                                  "use mode='reduced'")
+    q, r = _qr_q_prim(a), _qr_r_prim(a)
+    return np.linalg._linalg.QRResult(q, r) if hasattr(np.linalg, "_linalg") else (q, r)
+
+
+def lstsq(a, b, rcond=None):
+    """np.linalg.lstsq(a, b) on recorded values: (x, residuals, rank, singular
+    values), with x = pinv(a) @ b (a of full rank).
+
+    >>> x = np.linalg.lstsq(np.array([[1., 0.], [0., 1.], [1., 1.]]), np.array([1., 1., 2.]))[0]
+    >>> bool(np.allclose(x, [1., 1.]))
+    True
+    """
+    m, n = _shape(a)[-2], _shape(a)[-1]
+    x = _matmul(LA.pinv(a), b)
+    rank = np.linalg.matrix_rank(_raw(a))
+    if rank == n and m > n:
+        r = _matmul(a, x) - b
+        res = np.sum(r * r, axis=0)
+        if np.ndim(_raw(b)) == 1:
+            res = np.reshape(res, (1,))
+    else:
+        res = np.zeros((0,))
+    return x, res, rank, _svdvals_prim(a)
+
+
+FUNCTIONS.update({LA.qr: qr, LA.lstsq: lstsq})

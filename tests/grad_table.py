@@ -388,6 +388,42 @@ grad_cases("np.einsum", (lambda a, b: np.einsum("ij,jk->ik", a, b), [A34, B45]),
            (lambda a, b, c: np.einsum("ij,jk,kl->il", a, b, c), [A34, B45, U(-1, 1, (5, 2))]),
            (lambda a, b: np.einsum("ij,kl->", a, b), [A34, U(-1, 1, (2, 2))]))
 
+# ------------------------------------------------------------ signals, statistics
+V6 = U(-1, 1, 6, 6)
+grad_cases("np.convolve", *[(lambda a, v, m=m, n=n: np.convolve(a, v, m) * np.arange(n), [V4, V6])
+                            for m, n in (("full", 9), ("same", 6), ("valid", 3))],
+           (lambda a, v: np.convolve(a, v) ** 2, [V6, U(-1, 1, 2)]))
+grad_cases("np.correlate", *[(lambda a, v, m=m: np.correlate(a, v, m) ** 2, [V6, V4])
+                             for m in ("full", "same", "valid")])
+grad_cases("np.cross", (lambda a, b: np.cross(a, b), [U(-1, 1, (4, 3)), U(-1, 1, 3)]),
+           (lambda a, b: np.cross(a, b, axis=0), [U(-1, 1, (3, 4)), U(-1, 1, (3, 1))]),
+           (lambda a, b: np.cross(a, b, axisa=0, axisc=0), [U(-1, 1, (3, 4)), U(-1, 1, (4, 3))]))
+grad_cases("np.meshgrid",
+           (lambda x, y: np.meshgrid(x, y)[0] * W34 + np.meshgrid(x, y)[1] ** 2,
+            [V4, U(-1, 1, 3)]),
+           (lambda x, y, z: np.meshgrid(x, y, z, indexing="ij")[2] * np.meshgrid(x, y, z)[0].transpose(1, 0, 2)
+            + np.meshgrid(x, y, z, indexing="ij")[1] ** 2,
+            [U(-1, 1, 2), U(-1, 1, 3), V4]),
+           (lambda x, y: np.meshgrid(x, y, sparse=True)[1] * x, [V4, U(-1, 1, 3)]))
+grad_cases("np.cov", (lambda m: np.cov(m), [U(-1, 1, (3, 5))]),
+           (lambda m, y: np.cov(m, y, rowvar=False, bias=True), [U(-1, 1, (5, 2)), U(-1, 1, 5)]),
+           (lambda m: np.cov(m, ddof=0), [U(-1, 1, 6)]))
+grad_cases("np.corrcoef", (lambda m: np.corrcoef(m) * W34[:, :3], [U(-1, 1, (3, 5))]),
+           (lambda x, y: np.corrcoef(x, y) * W34[:2, :2], [U(-1, 1, 5), U(-1, 1, 5)]))
+if hasattr(np, "trapezoid"):
+    grad_cases("np.trapezoid", (lambda y: np.trapezoid(y), [U(-1, 1, 5)]),
+               (lambda y, x: np.trapezoid(y, x, axis=0), [U(-1, 1, (3, 4)),
+                                                          np.cumsum(U(0.5, 1, 3))]),
+               (lambda y, x: np.trapezoid(y, x), [U(-1, 1, (3, 4)), np.cumsum(U(0.5, 1, (3, 4)), 1)]),
+               (lambda y: np.trapezoid(y, dx=0.3, axis=1), [U(-1, 1, (2, 3, 4))]))
+grad_cases("np.quantile", (lambda a: np.quantile(a, 0.3), [U(-1, 1, 7)]),
+           (lambda a: np.quantile(a, [0.1, 0.5, 0.95], axis=1), [U(-1, 1, (3, 6))]),
+           (lambda a: np.quantile(a, 0.7, axis=(0, 2), keepdims=True), [U(-1, 1, (3, 2, 4))]))
+grad_cases("np.percentile", (lambda a: np.percentile(a, [25, 80]), [U(-1, 1, (3, 4))]),
+           (lambda a: np.percentile(a, 40, axis=0), [U(-1, 1, (5, 3))]))
+grad_cases("np.ediff1d", (lambda a: np.ediff1d(a) ** 2, [U(-1, 1, (2, 3))]),
+           (lambda a, e: np.ediff1d(a, to_end=e, to_begin=[0.5]) ** 2, [U(-1, 1, 5), U(-1, 1, 2)]))
+
 # ------------------------------------------------------------ linalg
 SYM = lambda a: a + np.swapaxes(a, -1, -2)         # noqa: E731  read both triangles
 M33 = U(-1, 1, (3, 3), 1) + 3 * np.eye(3)
@@ -435,6 +471,14 @@ grad_cases("np.linalg.vector_norm", (lambda x: LA.vector_norm(x), [A34]),
            (lambda x: LA.vector_norm(x, axis=1, keepdims=True), [A34]))
 grad_cases("np.linalg.matrix_norm", (lambda x: LA.matrix_norm(x), [A4D]),
            (lambda x: LA.matrix_norm(x, ord=1), [A4D]))
+grad_cases("np.linalg.qr", (lambda a: LA.qr(a)[0] * U(-1, 1, (5, 3), 9), [U(-1, 1, (5, 3))]),
+           (lambda a: LA.qr(a).R * W34[:, :3], [U(-1, 1, (5, 3))]),
+           (lambda a: LA.qr(a, mode="r") * W34[:, :3], [M33]),
+           (lambda a: LA.qr(a)[0][0] * LA.qr(a)[1][1], [MB]))
+grad_cases("np.linalg.lstsq",
+           (lambda a, b: LA.lstsq(a, b)[0], [U(-1, 1, (5, 3)), U(-1, 1, 5)]),
+           (lambda a, b: LA.lstsq(a, b)[1], [U(-1, 1, (5, 3)), U(-1, 1, (5, 2))]),
+           (lambda a, b: LA.lstsq(a, b)[0] * W34[:, :2], [M33, U(-1, 1, (3, 2))]))
 grad_cases("np.linalg.matmul", (lambda a, b: LA.matmul(a, b), [A34, B45]))
 grad_cases("np.linalg.outer", (lambda a, b: LA.outer(a, b), [V4, U(-1, 1, 3)]))
 grad_cases("np.linalg.trace", (lambda a: LA.trace(a), [A4D]))
