@@ -531,8 +531,9 @@ make_jvp = _nary(_make_jvp, "make_jvp")
 def _deriv(fun, x):
     """deriv(fun, argnum=0)(*args, **kw) -> the forward derivative in the direction of ones
 
-    For a function of one number: its derivative.  For arrays: the
-    Jacobian-vector product with a vector of ones.
+    For a function of one real number: its derivative.  For arrays: the
+    Jacobian-vector product with a vector of ones (for complex arguments
+    HIPS's ``vspace(x).ones()``, which is 1+1j).
 
     >>> float(deriv(np.sin)(0.0))
     1.0
@@ -541,8 +542,10 @@ def _deriv(fun, x):
 
 
 def _ones_tree(x):
+    """HIPS's vspace(x).ones(): ones, and 1+1j for complex leaves."""
     leaves, tree = flatten(x)
-    return unflatten(tree, [_ones_like(v) for v in leaves])
+    return unflatten(tree, [_ones_like(v) * (1 + 1j) if np.iscomplexobj(_raw(v)) else
+                            _ones_like(v) for v in leaves])
 
 
 deriv = _nary(_deriv, "deriv")

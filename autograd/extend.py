@@ -314,6 +314,9 @@ class ComplexArrayVSpace(ArrayVSpace):
         super().__init__(value)
         self.size = 2 * self.size
 
+    def ones(self):
+        return self._make(np.full(self.shape, 1 + 1j))     # the sum of the basis, as HIPS
+
     def randn(self):
         return self._make(np.random.randn(*self.shape) + 1j * np.random.randn(*self.shape))
 

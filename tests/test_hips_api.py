@@ -559,3 +559,31 @@ def test_defvjp_on_a_numpy_function_replaces_its_rule():
             prim.jvps = saved[1]
     assert close(grad(np.cbrt)(8.0), 1 / 12)
     assert close(make_jvp(np.cbrt)(8.0)(1.0)[1], 1 / 12)
+
+
+@pytest.mark.parametrize("value", [onp.zeros((3, 2)), 0.0, 1j * onp.zeros((2, 1)),
+                                   (1.0, [onp.zeros(2), {"a": 2j}])])
+def test_vspace_axioms(value):
+    onp.random.seed(3)
+    vs = vspace(value)
+    add, mul, ip = vs.add, vs.scalar_mul, vs.inner_prod
+    x, y, z = vs.randn(), vs.randn(), vs.randn()
+    same = lambda a, b: abs(ip(z, a) - ip(z, b)) < 1e-10
+    assert same(add(x, add(y, z)), add(add(x, y), z)) and same(add(x, y), add(y, x))
+    assert same(add(vs.zeros(), x), x) and same(vs.zeros(), add(x, mul(x, -1.0)))
+    assert same(mul(add(x, y), 0.7), add(mul(x, 0.7), mul(y, 0.7)))
+    assert abs(ip(x, y) - ip(y, x)) < 1e-12 and ip(x, x) > 0 and ip(vs.zeros(), vs.zeros()) == 0
+    basis = list(vs.standard_basis())
+    assert len(basis) == vs.size
+    assert all(abs(ip(a, b) - (i == j)) < 1e-12
+               for i, a in enumerate(basis) for j, b in enumerate(basis))
+    total = basis[0]
+    for b in basis[1:]:
+        total = add(total, b)
+    assert same(total, vs.ones())
+    assert all(vspace(v) == vs for v in [vs.zeros(), vs.ones(), x, add(x, y), mul(x, 2.0)])
+
+
+def test_deriv_of_complex_input_uses_ones_of_its_vspace():
+    z = 0.3 + 0.4j
+    assert close(deriv(np.exp)(z), onp.exp(z) * (1 + 1j))
