@@ -95,6 +95,7 @@ class Optimizer:
     ntmp = 0
     nothrow = False      # True: _math only writes into the arrays it is given
     kernel = None        # name of the device backend's fused update (``adam_`` ...)
+    _tmp = None          # scratch arrays shaped like the parameter (not state)
 
     def __init__(self, **kw):
         for name in self.hyper:

@@ -44,7 +44,7 @@ from autograd.core import Param, Primitive, Value
 
 from . import backends
 from .knetarray import KnetArray
-from .optim import Optimizer
+from .optim import Optimizer, optimizers
 
 __all__ = ["save", "load", "CheckpointError"]
 
@@ -189,7 +189,7 @@ class _Writer:
         if isinstance(x, Value):
             raise TypeError(f"save: {where} is a recorded value ({type(x).__name__}); "
                             "save the arrays or Params instead")
-        if isinstance(x, Optimizer):
+        if isinstance(x, Optimizer) and optimizers.get(type(x).__name__) is type(x):
             return self._optimizer(group, key, x, where)
         if isinstance(x, (list, tuple, set, frozenset)):
             kind = {list: "list", tuple: "tuple", set: "set", frozenset: "frozenset"}.get(type(x))
@@ -289,6 +289,8 @@ class _Writer:
             self.put(g, "fields", list(x), f"{where}")
             return g
         if attrs is not None:
+            if isinstance(x, Optimizer):          # scratch buffers are not state
+                attrs = {k: v for k, v in attrs.items() if k != "_tmp"}
             if not all(isinstance(k, str) for k in attrs):
                 raise TypeError(f"save: {where} has non-string attribute names")
             self.put(g, "dict", dict(attrs), f"{where}")

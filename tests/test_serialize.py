@@ -317,3 +317,27 @@ def test_knetpy_layer_models_load_without_allow(ck):
     knetpy.seed(1)
     b = [float(v) for v in adam(lambda a, b: knetpy.nll(m2(a), b), data)]
     assert a == b
+
+
+class Scheduled(Adam):
+    """A user optimizer: Adam whose learning rate decays every step."""
+    decay = 0.5
+
+    def _math(self, w, g, st, tmp, t):
+        super()._math(w, g, st, tmp, t)
+        self.lr = self.lr * self.decay
+
+
+def test_user_optimizer_subclass_keeps_its_attributes(ck):
+    p = Param(np.ones(3), Scheduled(lr=0.1))
+    p.opt.decay = 0.25
+    update_(p, np.ones(3))
+    save(ck, p=p)
+    with pytest.raises(CheckpointError, match="Scheduled"):
+        load(ck)
+    q = load(ck, "p", allow=[Scheduled])
+    assert type(q.opt) is Scheduled and q.opt.decay == 0.25 and q.opt.lr == 0.025
+    assert q.opt.t == 1 and np.array_equal(q.opt.m, p.opt.m)
+    update_(p, np.ones(3))
+    update_(q, np.ones(3))
+    np.testing.assert_array_equal(q.value, p.value)
