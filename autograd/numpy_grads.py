@@ -1269,7 +1269,10 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     qa = np.asarray(_raw(q), dtype=float)
     shape = _shape(a)
     nd = len(shape)
-    axes = tuple(range(nd)) if axis is None else         tuple(i % nd for i in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(i % nd for i in (axis if isinstance(axis, (tuple, list)) else (axis,)))
     rest = [i for i in range(nd) if i not in axes]
     flat = np.reshape(np.transpose(a, rest + list(axes)), [shape[i] for i in rest] + [-1])
     s = _sort(flat, axis=-1)
@@ -1314,6 +1317,112 @@ FUNCTIONS.update({np.convolve: convolve, np.correlate: correlate, np.cross: cros
                   np.quantile: quantile, np.percentile: percentile, np.ediff1d: ediff1d})
 if hasattr(np, "trapezoid"):
     FUNCTIONS[np.trapezoid] = trapezoid
+
+# ------------------------------------------------------------ more composites
+def _no_nan(x, fill):
+    return np.where(np.isnan(_raw(x)), fill, x)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    """np.nanprod on recorded values (NaNs count as 1).
+
+    >>> float(np.nanprod(np.array([2., np.nan, 3.])))
+    6.0
+    """
+    return np.prod(_no_nan(a, 1.0), axis=axis, keepdims=keepdims)
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """np.nancumsum on recorded values (NaNs count as 0).
+
+    >>> np.nancumsum(np.array([1., np.nan, 2.]))
+    array([1., 1., 3.])
+    """
+    return np.cumsum(_no_nan(a, 0.0), axis=axis)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    """np.nancumprod on recorded values (NaNs count as 1).
+
+    >>> np.nancumprod(np.array([2., np.nan, 3.]))
+    array([2., 2., 6.])
+    """
+    return np.cumprod(_no_nan(a, 1.0), axis=axis)
+
+
+def _cumulative(fn, first):
+    def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None:
+            if np.ndim(_raw(x)) != 1:
+                raise ValueError(f"{fn.__name__}: axis= is required for arrays of more than "
+                                 "one dimension")
+            axis = 0
+        y = fn(x, axis=axis)
+        if include_initial:
+            shape = list(_shape(x))
+            shape[axis] = 1
+            y = np.concatenate([np.full(shape, first), y], axis=axis)
+        return y
+    f.__name__ = f"cumulative_{'sum' if first == 0 else 'prod'}"
+    f.__doc__ = (f"np.{f.__name__}(x, axis=None, include_initial=False) on recorded values.")
+    return f
+
+
+def unstack(x, /, *, axis=0):
+    """np.unstack(x, axis=0) on recorded values: the slices along axis.
+
+    >>> len(np.unstack(np.ones((3, 2))))
+    3
+    """
+    ax = axis % np.ndim(_raw(x))
+    return tuple(x[(slice(None),) * ax + (i,)] for i in range(_shape(x)[ax]))
+
+
+def delete(arr, obj, axis=None):
+    """np.delete(arr, obj, axis=None) on recorded values: a read of the kept entries.
+
+    >>> np.delete(np.arange(4.), [1, 2])
+    array([0., 3.])
+    """
+    if axis is None:
+        arr, axis = np.ravel(arr), 0
+    ax = axis % np.ndim(_raw(arr))
+    keep = np.ones(_shape(arr)[ax], bool)
+    keep[_raw(obj)] = False
+    return arr[(slice(None),) * ax + (np.flatnonzero(keep),)]
+
+
+def block(arrays):
+    """np.block(arrays) on recorded values (nested lists joined from the inside out).
+
+    >>> np.block([[np.ones((1, 2)), np.zeros((1, 1))]]).shape
+    (1, 3)
+    """
+    def depth(a):
+        return 1 + depth(a[0]) if isinstance(a, list) else 0
+
+    d = depth(arrays)
+    if d == 0:
+        return arrays
+
+    def join(a, level):
+        if not isinstance(a, list):
+            return a
+        parts = [join(b, level + 1) for b in a]
+        ndim = max(d, max(np.ndim(_raw(p)) for p in parts))
+        parts = [np.reshape(p, (1,) * (ndim - np.ndim(_raw(p))) + _shape(p)) for p in parts]
+        return np.concatenate(parts, axis=-(d - level))
+    return join(arrays, 0)
+
+
+FUNCTIONS.update({np.nanprod: nanprod, np.nancumsum: nancumsum, np.nancumprod: nancumprod,
+                  np.delete: delete, np.block: block})
+if hasattr(np, "cumulative_sum"):
+    FUNCTIONS.update({np.cumulative_sum: _cumulative(np.cumsum, 0.0),
+                      np.cumulative_prod: _cumulative(np.cumprod, 1.0), np.unstack: unstack,
+                      np.matrix_transpose: lambda x, /: _T(x),
+                      np.astype: lambda x, dtype, /, *, copy=True, **k:
+                      FUNCTIONS["astype"](x, dtype)})
 
 from . import linalg_grads as _linalg_grads  # noqa: E402,F401  (registers np.linalg)
 from . import special_grads as _special_grads  # noqa: E402,F401  (registers scipy.special)

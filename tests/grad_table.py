@@ -388,6 +388,27 @@ grad_cases("np.einsum", (lambda a, b: np.einsum("ij,jk->ik", a, b), [A34, B45]),
            (lambda a, b, c: np.einsum("ij,jk,kl->il", a, b, c), [A34, B45, U(-1, 1, (5, 2))]),
            (lambda a, b: np.einsum("ij,kl->", a, b), [A34, U(-1, 1, (2, 2))]))
 
+grad_cases("np.nanprod", (lambda x: np.nanprod(x * 0.5 + 1), [XN]),
+           (lambda x: np.nanprod(x + 1.5, axis=1), [XN]))
+grad_cases("np.nancumsum", (lambda x: np.nancumsum(x, axis=1) * W34, [XN]),
+           (lambda x: np.nancumsum(x) * np.arange(12.0), [XN]))
+grad_cases("np.nancumprod", (lambda x: np.nancumprod(x + 1.5, axis=0) * W34, [XN]))
+if hasattr(np, "cumulative_sum"):
+    grad_cases("np.cumulative_sum", (lambda x: np.cumulative_sum(x) * np.arange(5.0), [U(-1, 1, 5)]),
+               (lambda x: np.cumulative_sum(x, axis=1, include_initial=True)[:, 1:] * W34,
+                [U(-1, 1, (3, 4))]))
+    grad_cases("np.cumulative_prod",
+               (lambda x: np.cumulative_prod(x, axis=0, include_initial=True), [U(0.5, 1.5, (3, 4))]))
+    grad_cases("np.unstack", (lambda x: np.unstack(x)[1] * 2 - np.unstack(x, axis=1)[0][0],
+                              [U(-1, 1, (3, 4))]))
+    grad_cases("np.matrix_transpose", (lambda x: np.matrix_transpose(x)[1], [U(-1, 1, (2, 3, 4))]))
+    grad_cases("np.astype", (lambda x: np.astype(x, np.float64) * W34, [U(-1, 1, (3, 4))]))
+grad_cases("np.delete", (lambda x: np.delete(x, [0, 2], axis=1) * 2, [U(-1, 1, (3, 4))]),
+           (lambda x: np.delete(x, 5), [U(-1, 1, (3, 4))]))
+grad_cases("np.block", (lambda a, b: np.block([[a, b], [b, a]]) * np.arange(16.0).reshape(4, 4),
+                        [U(-1, 1, (2, 2)), U(-1, 1, (2, 2))]),
+           (lambda a, b: np.block([a, b, a]), [U(-1, 1, 2), U(-1, 1, 3)]))
+
 # ------------------------------------------------------------ signals, statistics
 V6 = U(-1, 1, 6, 6)
 grad_cases("np.convolve", *[(lambda a, v, m=m, n=n: np.convolve(a, v, m) * np.arange(n), [V4, V6])
