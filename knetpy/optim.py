@@ -157,8 +157,9 @@ class Optimizer:
         if g.shape != w.shape:
             raise ValueError(f"update_: the gradient of {where} has shape {g.shape} "
                              f"but the parameter has shape {w.shape}")
-        if getattr(g, "dtype", np.dtype("f8")).kind not in "fiub":
-            raise TypeError(f"update_: the gradient of {where} must be real, got dtype {g.dtype}")
+        gd = getattr(g, "dtype", None)
+        if gd is not None and gd.kind not in "fiub":
+            raise TypeError(f"update_: the gradient of {where} must be real, got dtype {gd}")
         xp_owns = be.owns if be is not None else _is_ndarray
         st, fresh = {}, {}
         for s in self.state:
@@ -200,6 +201,8 @@ class Optimizer:
         if self.ntmp and kern is None and (tmp is None or tmp[0].shape != w.shape
                                            or tmp[0].dtype != w.dtype or not xp_owns(tmp[0])):
             tmp = [_empty_like(w, be) for _ in range(self.ntmp)]
+        if not fresh and kern is None:
+            return _Apply(self, w, g, st, tmp, t)
 
         def apply():
             if fresh:
@@ -215,6 +218,7 @@ class Optimizer:
         return apply
 
     def _prepare_rows(self, w, rows, g, st, fresh, t, be):
+        """The sparse update computed on copies of the rows; apply scatters them."""
         if be is not None:
             rows = be.asarray(rows)
             g = be.asarray(g)
@@ -238,6 +242,21 @@ class Optimizer:
 
     def _kernel(self, kern, w, g, st, t):
         raise NotImplementedError(f"{type(self).__name__}: no device kernel")
+
+
+class _Apply:
+    """The common apply step (state exists, numpy math) without a closure."""
+    __slots__ = ("opt", "w", "g", "st", "tmp", "t")
+
+    def __init__(self, opt, w, g, st, tmp, t):
+        self.opt, self.w, self.g, self.st, self.tmp, self.t = opt, w, g, st, tmp, t
+
+    def __call__(self):
+        opt = self.opt
+        object.__setattr__(opt, "t", self.t)
+        if self.tmp is not opt._tmp:
+            object.__setattr__(opt, "_tmp", self.tmp)
+        opt._math(self.w, self.g, self.st, self.tmp, self.t)
 
 
 def _zeros_like(w, be):
@@ -470,7 +489,7 @@ optimizers = {c.__name__: c for c in (SGD, Momentum, Nesterov, Adagrad, Rmsprop,
 
 
 # ------------------------------------------------------------ update_
-_MAIN = threading.main_thread()
+_MAIN = threading.main_thread().ident
 _SIGINT = int(signal.SIGINT)
 
 
@@ -480,7 +499,7 @@ class _DeferInterrupt:
 
     def __enter__(self):
         self.old, self.hit = None, False
-        if threading.current_thread() is _MAIN:
+        if threading.get_ident() == _MAIN:
             old = _sig.getsignal(_SIGINT)
             if old is signal.default_int_handler:
                 self.old = old
