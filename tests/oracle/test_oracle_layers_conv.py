@@ -1,5 +1,6 @@
 """Conv / ConvTranspose layers against PyTorch (float64, values and gradients at 1e-5):
-cross-correlation and true convolution, groups, depthwise, SamePad, asymmetric pad, outpad."""
+cross-correlation and true convolution, groups, depthwise, SamePad, asymmetric pad, outpad;
+then the pooling, PixelShuffle and Upsample layers against torch's functional forms."""
 import numpy as np
 import pytest
 
@@ -106,3 +107,46 @@ def test_conv_transpose_samepad_vs_torch():
     x = rs.randn(2, 3, 5, 5)
     assert m(x).shape == (2, 2, 10, 10)
     compare(m, x, lambda tx, tw, tb: F.conv_transpose2d(tx, tw, tb, stride=2, padding=1))
+
+
+# ---- the other spatial layers against their torch counterparts (values and input gradients)
+from knetpy.layers import (AdaptiveMaxPool, AdaptiveMeanPool, LPPool, MaxPool,  # noqa: E402
+                           MeanPool, PixelShuffle, Upsample)
+
+
+def compare_x(m, x, fn):
+    y = m(x)
+    wout = rs.randn(*np.shape(y))
+    xp = Param(x.copy())
+    r = diff(lambda: np.sum(m(xp) * wout))
+    tx = torch.tensor(x, requires_grad=True)
+    ty = fn(tx)
+    (ty * torch.tensor(wout)).sum().backward()
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
+    np.testing.assert_allclose(grad(r, xp), tx.grad.numpy(), **TOL)
+
+
+@pytest.mark.parametrize("m,fn", [
+    (MaxPool((3, 3), stride=2, pad=1), lambda t: F.max_pool2d(t, 3, 2, 1)),
+    (MaxPool((2, 2), stride=1, dilation=2), lambda t: F.max_pool2d(t, 2, 1, dilation=2)),
+    (MeanPool((3, 3), stride=2, pad=1), lambda t: F.avg_pool2d(t, 3, 2, 1)),
+    (LPPool((2, 2), p=2), lambda t: F.lp_pool2d(t.abs(), 2, 2)),
+    (AdaptiveMeanPool((4, 3)), lambda t: F.adaptive_avg_pool2d(t, (4, 3))),
+    (AdaptiveMaxPool((2, 3)), lambda t: F.adaptive_max_pool2d(t, (2, 3))),
+    (PixelShuffle(2), lambda t: F.pixel_shuffle(t, 2)),
+    (Upsample(2), lambda t: F.interpolate(t, scale_factor=2, mode="nearest")),
+    (Upsample("bilinear", scale=2), lambda t: F.interpolate(t, scale_factor=2, mode="bilinear")),
+    (Upsample("bilinear", size=(5, 9), align_corners=True),
+     lambda t: F.interpolate(t, size=(5, 9), mode="bilinear", align_corners=True)),
+    (Upsample("bilinear", size=(11, 7)),
+     lambda t: F.interpolate(t, size=(11, 7), mode="bilinear")),
+])
+def test_spatial_layers_vs_torch(m, fn):
+    compare_x(m, rs.randn(2, 4, 8, 6), fn)
+
+
+def test_linear_trilinear_vs_torch():
+    compare_x(Upsample("linear", scale=3), rs.randn(2, 3, 5),
+              lambda t: F.interpolate(t, scale_factor=3, mode="linear"))
+    compare_x(Upsample("trilinear", size=(3, 5, 4), align_corners=True), rs.randn(1, 2, 2, 3, 4),
+              lambda t: F.interpolate(t, size=(3, 5, 4), mode="trilinear", align_corners=True))
