@@ -539,3 +539,23 @@ def _is_module_or_function(o):
     import types
     return isinstance(o, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
                           types.MethodType))
+
+
+_HIPS_CORE = {"make_vjp": ("differential_operators", "_make_vjp"),
+              "make_jvp": ("forward", "make_jvp_unary"),
+              "vspace": ("extend", "vspace"), "VSpace": ("extend", "VSpace"),
+              "defvjp": ("extend", "defvjp"), "defvjp_argnum": ("extend", "defvjp_argnum"),
+              "defjvp": ("extend", "defjvp"), "defjvp_argnum": ("extend", "defjvp_argnum"),
+              "def_linear": ("extend", "def_linear")}
+
+
+def __getattr__(name):
+    """HIPS autograd's ``autograd.core`` names (``make_vjp(fun, x)`` and
+    ``make_jvp(fun, x)`` in their one-argument form, ``vspace``, ``defvjp``,
+    ...), loaded on first use.  ``primitive`` here stays AutoGrad.jl's
+    decorator; HIPS's is ``autograd.extend.primitive``."""
+    if name in _HIPS_CORE:
+        import importlib
+        module, attr = _HIPS_CORE[name]
+        return getattr(importlib.import_module(f"{__package__}.{module}"), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -587,3 +587,25 @@ def test_vspace_axioms(value):
 def test_deriv_of_complex_input_uses_ones_of_its_vspace():
     z = 0.3 + 0.4j
     assert close(deriv(np.exp)(z), onp.exp(z) * (1 + 1j))
+
+
+def test_hips_module_paths_tracer_wrap_util_and_core():
+    from autograd.core import make_jvp as core_make_jvp
+    from autograd.core import make_vjp as core_make_vjp
+    from autograd.core import vspace as core_vspace
+    from autograd.tracer import getval, isbox
+    from autograd.wrap_util import unary_to_nary
+    seen = []
+    grad(lambda x: seen.append((isbox(x), isbox(getval(x)), type(getval(x)))) or x * 2)(1.5)
+    assert seen == [(True, False, float)]
+    vjp, ans = core_make_vjp(lambda x: x ** 2, 3.0)
+    assert ans == 9.0 and vjp(1.0) == 6.0
+    assert core_make_jvp(np.sin, 0.0)(2.0) == (0.0, 2.0)
+    assert core_vspace(onp.ones(2)).shape == (2,)
+
+    @unary_to_nary
+    def scaled_grad(fun, x, scale):
+        vjp, _ = core_make_vjp(fun, x)
+        return scale * vjp(1.0)
+    assert scaled_grad(lambda a, b: a * b, 1, 10.0)(3.0, 4.0) == 30.0
+    assert scaled_grad.__name__ == "scaled_grad"
