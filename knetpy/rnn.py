@@ -1,4 +1,4 @@
-"""Recurrent neural networks: Knet's ``RNN`` (relu, tanh, lstm, gru) on the CPU.
+"""Recurrent neural networks: Knet's ``RNN`` (relu, tanh, lstm, gru).
 
 Layout (Knet's, dims reversed for row-major Python):
 
@@ -20,6 +20,13 @@ whole recurrence of a layer and direction is one primitive (``_recur``) with a
 hand-written backward through time (one GEMM per step each way, in-place
 numpy for the cells).  Its backward is not itself recorded, so second
 derivatives through an RNN are not supported (a clear error says so).
+
+On a GPU (weights or input are KnetArrays of a kernel backend) the same
+primitive runs on the device: one cuBLAS GEMM per step for the hidden
+projection, the fused cell kernels ``lstm``/``gru`` (``lstmback``/``gruback``
+backwards) of ``kernels/rnn.cu`` for LSTM and GRU, and the ``relu``/``tanh``
+unary and activation-gradient kernels for the plain RNNs; input dropout uses
+the ``dropout`` kernel.  The host path is unchanged.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +36,9 @@ import numpy as np
 
 from autograd.core import Param, Primitive, Value, _raw, training
 
-from .init import rng, xavier_uniform
+from .dropout import dropout as _kernel_dropout, on_kernel_backend
+from .init import _atype_default, rng, xavier_uniform
+from .knetarray import KnetArray
 
 __all__ = ["RNN", "rnnparam", "rnnparams"]
 
@@ -43,7 +52,7 @@ _NAMES = {"relu": "RNNRELU", "tanh": "RNNTANH", "lstm": "LSTM", "gru": "GRU"}
 class RNN:
     """RNN(input_size, hidden_size, rnn_type='lstm', num_layers=1, bidirectional=False,
     dropout=0.0, skip_input=False, h=None, c=None, dtype=float32,
-    winit=xavier_uniform, binit=zeros, finit=ones)
+    winit=xavier_uniform, binit=zeros, finit=ones, atype=None)
 
     A callable multi-layer recurrent network (Knet's ``RNN``).  ``rnn(x,
     batch_sizes=None)`` returns the hidden states of the last layer at every
@@ -70,6 +79,10 @@ class RNN:
         dtype: ``np.float32`` (default) or ``np.float64``.
         winit, binit, finit: ``f(*shape) -> array`` for weight matrices, biases
             and the LSTM forget-gate biases.
+        atype: array type of ``rnn.w`` (e.g. ``KnetArray``); None: KnetArray
+            when a GPU is active (``knetpy.gpu``), numpy otherwise.  With
+            device weights (or device input) the recurrence runs on the
+            GPU's kernels; host inputs and states are copied to the device.
 
     Example:
         >>> rnn = RNN(3, 5, 'gru')
@@ -79,7 +92,8 @@ class RNN:
 
     def __init__(self, input_size, hidden_size, rnn_type="lstm", num_layers=1,
                  bidirectional=False, dropout=0.0, skip_input=False, h=None, c=None,
-                 dtype=np.float32, winit=xavier_uniform, binit=np.zeros, finit=np.ones):
+                 dtype=np.float32, winit=xavier_uniform, binit=np.zeros, finit=np.ones,
+                 atype=None):
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
                         ("num_layers", num_layers)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
@@ -107,7 +121,8 @@ class RNN:
             start, shape = entry
             init = winit if par == 1 else finit if self._forget(id_) else binit
             w[start:start + int(np.prod(shape))] = np.asarray(init(*shape), dtype).ravel()
-        self.w = Param(w)
+        atype = _atype_default() if atype is None else atype
+        self.w = Param(w if atype is None else atype(w))
 
     def _forget(self, id_):
         return self.rnn_type == "lstm" and id_ in (2, 6)
@@ -255,6 +270,8 @@ def _dropout(x, p):
     input of every upper layer)."""
     if p <= 0 or not training():
         return x
+    if on_kernel_backend(x):
+        return _kernel_dropout(x, p, drop=True)
     xr = _raw(x)
     keep = (rng().random(xr.shape) >= p).astype(xr.dtype) / xr.dtype.type(1 - p)
     return x * keep
@@ -347,6 +364,7 @@ class _Recurrence:
         self.off = np.concatenate([[0], np.cumsum(bs)]).astype(int).tolist()
         self.saved = None
         self.cache = None
+        self.device = None     # the kernel backend when the forward pass ran on one
 
     def steps(self):
         """Time steps in processing order as (t, p), p the step processed
@@ -403,6 +421,9 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     """Forward pass of one layer in one direction.  xw (N, G*H) is the input
     projection W x of every packed row (without bias); returns one flat array
     holding y (N, H), the final h (B0, H) and, for LSTMs, the final c (B0, H)."""
+    be = _kernel_backend(xw, R, bW, bR, h0, c0)
+    if be is not None:
+        return KnetArray._of(_device_forward(be, ws, *_on_device(be, xw, R, bW, bR, h0, c0)), be)
     mode, bs = ws.mode, ws.bs
     N, GH = xw.shape
     H = R.shape[1]
@@ -520,7 +541,8 @@ def _recur_grad(i, dy, y, xw, R, bW, bR, h0, c0, ws):
             "RNN: second-order derivatives through an RNN are not supported (its "
             "backward pass through time is hand-written and not recorded)")
     if ws.cache is None or ws.cache[0] is not dy:
-        ws.cache = (dy, _backward(dy, y, xw, h0, c0, ws))
+        back = _backward if ws.device is None else _device_backward
+        ws.cache = (dy, back(dy, y, xw, h0, c0, ws))
     return ws.cache[1][i]
 
 
@@ -678,6 +700,150 @@ def _state_product(dG, Y, hz, has_h0, ws):
     for t, p in ws.steps():
         hprev[ws.rows(t)] = ws.prev(Y, hz, t, p, tmp, 0, bs[t])
     return dG.T @ hprev
+
+
+
+# ------------------------------------------------------------------ the recurrence on a GPU
+#
+# The same packed-row bookkeeping (_Recurrence) drives the device path; every
+# array below is device memory of the kernel backend ``be`` and every
+# computation is a kernel launch or a cuBLAS product through ``be``.
+
+def _kernel_backend(*arrays):
+    """The backend of the first KnetArray among ``arrays`` that lives on a
+    backend with the fused cell kernels; None when there is none."""
+    for a in arrays:
+        if isinstance(a, KnetArray) and hasattr(a.backend, "lstm"):
+            return a.backend
+    return None
+
+
+def _device_array(be, a):
+    """``a`` (KnetArray of any backend, numpy array, scalar) as a C-contiguous
+    device array of ``be``; None stays None."""
+    if a is None:
+        return None
+    if isinstance(a, KnetArray):
+        a = a.data if a.backend is be else be.asarray(a.to_numpy())
+    elif not be.owns(a):
+        a = be.asarray(np.asarray(a))
+    return be.contiguous(a)
+
+
+def _on_device(be, *arrays):
+    return [_device_array(be, a) for a in arrays]
+
+
+def _zeros(be, shape, dt):
+    a = be.dev.empty(shape, dt)
+    a.fill(0)
+    return a
+
+
+def _device_forward(be, ws, xw, R, bW, bR, h0, c0):
+    """Forward pass of ``_recur`` on kernel backend ``be``: the flat device
+    array y | hN | cN, and what the backward pass needs in ``ws.saved``."""
+    mode, bs = ws.mode, ws.bs
+    N, GH = xw.shape
+    H = R.shape[1]
+    B0, dt = bs[0], xw.dtype
+    lstm, gru = mode == "lstm", mode == "gru"
+    empty = be.dev.empty
+    out = empty(((N + B0 * (2 if lstm else 1)) * H,), dt)
+    c = SimpleNamespace(R=R, H=H, Y=out[:N * H].reshape(N, H), Rt=be.contiguous(R.T),
+                        hz=_zeros(be, (B0, H), dt) if h0 is None else h0)
+    tmph, tmpc = empty((B0, H), dt), empty((B0, H), dt)
+    if gru:
+        xb = be.binary("add", xw, bW)            # the kernel adds the two halves itself
+        c.A, c.GHs = empty((N, GH), dt), empty((N, GH), dt)
+    else:
+        xb = be.binary("add", xw, be.binary("add", bW, bR))
+    if lstm:
+        c.cz = _zeros(be, (B0, H), dt) if c0 is None else c0
+        c.A, c.C = empty((N, GH), dt), empty((N, H), dt)
+    Y = c.Y
+    for t, p in ws.steps():
+        rows = ws.rows(t)
+        hp = ws.prev(Y, c.hz, t, p, tmph, 0, bs[t])
+        hr = be.matmul(hp, c.Rt)                 # (n, G*H): cuBLAS
+        if lstm:
+            cp = ws.prev(c.C, c.cz, t, p, tmpc, 0, bs[t])
+            h, cc, act = be.lstm(be.binary("add", hr, xb[rows]), cp)
+            c.C[rows], c.A[rows] = cc, act
+        elif gru:
+            gh = be.binary("add", hr, bR)
+            h, act = be.gru(xb[rows], gh, hp)
+            c.GHs[rows], c.A[rows] = gh, act
+        else:
+            h = be.unary(mode, be.binary("add", hr, xb[rows]))
+        Y[rows] = h
+    ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), Y)
+    if lstm:
+        ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.C)
+    ws.saved, ws.device = c, be
+    return out
+
+
+def _device_backward(dy, y, xw, h0, c0, ws):
+    """Backward pass through time on the kernel backend: (dxw, dR, dbW, dbR,
+    dh0, dc0) as KnetArrays (None for an absent initial state)."""
+    be, c = ws.device, ws.saved
+    bs, H, Y, R = ws.bs, c.H, c.Y, c.R
+    N, GH = Y.shape[0], R.shape[0]
+    B0, dt = bs[0], Y.dtype
+    lstm, gru = ws.mode == "lstm", ws.mode == "gru"
+    dY, dhN, dcN = _on_device(be, *_split_out_grad(_raw(dy), N, B0, H, lstm))
+    dhs = _zeros(be, (B0, H), dt) if dhN is None else dhN.astype(dt, copy=True)
+    if lstm:
+        dcs = _zeros(be, (B0, H), dt) if dcN is None else dcN.astype(dt, copy=True)
+    tmp = be.dev.empty((B0, H), dt)
+    dG = be.dev.empty((N, GH), dt)
+    dGx = be.dev.empty((N, GH), dt) if gru else dG
+    for t, p in reversed(list(ws.steps())):
+        n, rows = bs[t], ws.rows(t)
+        dh = dhs[:n] if dY is None else be.binary("add", dY[rows], dhs[:n])
+        if lstm:
+            cp = ws.prev(c.C, c.cz, t, p, tmp, 0, n)
+            d, dc0 = be.lstmback(c.A[rows], cp, c.C[rows], dh, dcs[:n])
+            dcs[:n] = dc0
+            dhs[:n] = be.matmul(d, R)
+        elif gru:
+            hp = ws.prev(Y, c.hz, t, p, tmp, 0, n)
+            dgx, d, dh0 = be.gruback(c.A[rows], c.GHs[rows], hp, dh)
+            dGx[rows] = dgx
+            dhs[:n] = be.binary("add", be.matmul(d, R), dh0)
+        else:
+            d = be.activation_back(ws.mode, dh, Y[rows])
+            dhs[:n] = be.matmul(d, R)
+        dG[rows] = d
+    dR = _device_state_product(be, dG, c, h0 is not None, ws)
+    dbW = be.reduce("sum", dGx, 0, False)
+    dbR = be.reduce("sum", dG, 0, False) if gru else dbW.copy()
+
+    def k(a):
+        return None if a is None else KnetArray._of(a, be)
+    return (k(dGx), k(dR), k(dbW), k(dbR), k(dhs) if h0 is not None else None,
+            k(dcs) if lstm and c0 is not None else None)
+
+
+def _device_state_product(be, dG, c, has_h0, ws):
+    """dR = sum over steps of dG[rows].T @ (state the step started from), as
+    one or two cuBLAS products."""
+    bs, Y, hz = ws.bs, c.Y, c.hz
+    N, B = Y.shape[0], bs[0]
+    if all(n == B for n in bs):
+        if ws.reverse:
+            dR, last = be.matmul(dG[:N - B].T, Y[B:]), dG[N - B:]
+        else:
+            dR, last = be.matmul(dG[B:].T, Y[:N - B]), dG[:B]
+        if has_h0:
+            dR = be.binary("add", dR, be.matmul(last.T, hz))
+        return dR
+    hprev = be.dev.empty(Y.shape, Y.dtype)
+    tmp = be.dev.empty((B, Y.shape[1]), Y.dtype)
+    for t, p in ws.steps():
+        hprev[ws.rows(t)] = ws.prev(Y, hz, t, p, tmp, 0, bs[t])
+    return be.matmul(dG.T, hprev)
 
 
 _recur = Primitive(_recur_fn, nary_grad=_recur_grad)
