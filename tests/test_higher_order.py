@@ -11,9 +11,9 @@ BINARY = sorted(n for n, e in TABLE.items() if e.elementwise and len(e.domains) 
 GRAD = sorted(n for n, e in TABLE.items() if e.kind == "grad")
 
 
-def _point(dom):
+def _point(dom, t=0.63):
     lo, hi = dom[-2:]
-    return 0.37 * lo + 0.63 * hi          # an interior point, away from the middle of "s" gaps
+    return (1 - t) * lo + t * hi         # an interior point, away from the middle of "s" gaps
 
 
 def test_sin_to_fourth_order_on_arrays():
@@ -41,6 +41,26 @@ def test_elementwise_derivatives_to_fourth_order(name):
         analytic = float(derivs[k](x0))
         numeric = (float(derivs[k - 1](x0 + h)) - float(derivs[k - 1](x0 - h))) / (2 * h)
         assert analytic == pytest.approx(numeric, rel=1e-4, abs=1e-5), f"{name} order {k}"
+
+
+def _check_fourth_order(fn, x0, label):
+    derivs = [fn]
+    for _ in range(4):
+        derivs.append(grad(derivs[-1]))
+    h = 1e-4
+    for k in range(1, 5):
+        analytic = float(derivs[k](x0))
+        numeric = (float(derivs[k - 1](x0 + h)) - float(derivs[k - 1](x0 - h))) / (2 * h)
+        assert analytic == pytest.approx(numeric, rel=1e-4, abs=1e-5), f"{label} order {k}"
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_elementwise_to_fourth_order_in_each_argument(name):
+    e = TABLE[name]
+    a0, b0 = (abs(_point(d, t)) if isinstance(d[0], str) else _point(d, t)
+              for d, t in zip(e.domains, (0.63, 0.29)))
+    _check_fourth_order(lambda a: e.fn(a, b0), a0, f"{name} in a")
+    _check_fourth_order(lambda b: e.fn(a0, b), b0, f"{name} in b")
 
 
 @pytest.mark.parametrize("name", BINARY)
