@@ -582,7 +582,7 @@ def _order(entry):
     """Highest derivative order the tests check for this entry."""
     if entry.kind == "zero":
         return 0
-    return 4 if entry.elementwise and len(entry.domains) == 1 else 2
+    return 4 if entry.elementwise else 2
 
 
 def markdown():
