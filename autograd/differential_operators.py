@@ -41,15 +41,18 @@ _LEAF = None          # the tree of a single leaf
 
 
 def _is_numeric(x):
-    return isinstance(x, (Value, np.ndarray, np.generic, float, int, complex)) \
-        and not isinstance(x, (bool, np.bool_))
+    """Numbers and arrays (numpy's, or any array type with shape and dtype)."""
+    if isinstance(x, (bool, np.bool_, str, bytes)):
+        return False
+    return isinstance(x, (Value, np.ndarray, np.generic, float, int, complex)) or \
+        (hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, type))
 
 
 def flatten(x):
     """flatten(x) -> (leaves, tree): the numbers and arrays inside nested
     tuples, lists and dicts, in a fixed order; ``unflatten(tree, leaves)``
     rebuilds x.  Anything else (strings, None, functions) is kept as part of
-    the tree and not differentiated.
+    the tree and not differentiated (a gradient has None there).
 
     >>> leaves, tree = flatten({'w': np.ones(2), 'b': (1.0, 'relu')})
     >>> len(leaves), unflatten(tree, [np.zeros(2), 0.0])['b']
@@ -72,24 +75,25 @@ def _flatten_into(x, leaves):
     return _Node("static", x, None)
 
 
-def unflatten(tree, leaves):
-    """The container described by ``tree`` with ``leaves`` put back in order."""
+def unflatten(tree, leaves, static=True):
+    """The container described by ``tree`` with ``leaves`` put back in order;
+    its non-numeric parts as they were (``static=True``) or None."""
     it = iter(leaves)
-    return _build(tree, it)
+    return _build(tree, it, static)
 
 
-def _build(tree, it):
+def _build(tree, it, static=True):
     if tree is _LEAF:
         return next(it)
     kind = tree.kind
     if kind == "static":
-        return tree.keys
+        return tree.keys if static else None
     if isinstance(kind, type) and issubclass(kind, dict):
         d = kind() if kind is not dict else {}
         for k, c in zip(tree.keys, tree.children):
-            d[k] = _build(c, it)
+            d[k] = _build(c, it, static)
         return d
-    items = [_build(c, it) for c in tree.children]
+    items = [_build(c, it, static) for c in tree.children]
     if kind is list:
         return items
     if kind is tuple:
@@ -174,7 +178,7 @@ class _Trace:
             gs = [_dense_like(self.tape.grads[id(r)][1], r.value) for r in self.roots]
         else:
             gs = [_dense_like(None, r.value) for r in self.roots]
-        return gs[0] if self.in_tree is _LEAF else unflatten(self.in_tree, gs)
+        return gs[0] if self.in_tree is _LEAF else unflatten(self.in_tree, gs, static=False)
 
     def scalar_ans(self, who):
         if self.out_tree is not _LEAF or np.size(_raw(self.ans)) != 1:
@@ -198,13 +202,18 @@ def _dense_like(g, x):
 
 
 def _ones_like(v):
+    """Ones shaped like v: a number for numbers, an array of v's type otherwise."""
     r = _raw(v)
-    return np.ones_like(r) if isinstance(r, np.ndarray) else np.result_type(r).type(1)
+    if isinstance(r, (np.generic, float, int, complex)):
+        return np.result_type(r).type(1)
+    return np.ones_like(r)
 
 
 def _zeros_like(v):
     r = _raw(v)
-    return np.zeros_like(r) if isinstance(r, np.ndarray) else np.result_type(r).type(0)
+    if isinstance(r, (np.generic, float, int, complex)):
+        return np.result_type(r).type(0)
+    return np.zeros_like(r)
 
 
 def _nary(unary, name):
