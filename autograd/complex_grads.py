@@ -120,7 +120,9 @@ _var_real, _std_real = FUNCTIONS.get(np.var), FUNCTIONS.get(np.std)
 
 def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
     if not is_complex(x) and _var_real is not None:
-        return _var_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+        return _var_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+    if kw.get("where") is not None:
+        raise NotImplementedError("np.var/np.std: where= is not supported for complex input")
     shape = np.shape(_raw(x))
     axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     n = int(np.prod([shape[a] for a in axes]))
@@ -130,7 +132,7 @@ def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
 
 def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
     if not is_complex(x) and _std_real is not None:
-        return _std_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+        return _std_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
     return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
