@@ -259,12 +259,15 @@ class VSpace:
         return f"{type(self).__name__}{self._key()}"
 
     def add(self, x, y):
+        """x + y for two members of this space."""
         return x + y
 
     def scalar_mul(self, x, a):
+        """a * x for a real number a."""
         return x * a
 
     def covector(self, x):
+        """The gradient that pairs with x (x itself; its conjugate for complex spaces)."""
         return x
 
 
@@ -287,21 +290,26 @@ class ArrayVSpace(VSpace):
         return a[()] if self.scalar else a
 
     def zeros(self):
+        """The zero member (a number for spaces of numbers)."""
         return self._make(np.zeros(self.shape))
 
     def ones(self):
+        """All ones (the sum of the standard basis)."""
         return self._make(np.ones(self.shape))
 
     def randn(self):
+        """A standard normal draw from numpy's global generator (``np.random.seed``)."""
         return self._make(np.random.randn(*self.shape))
 
     def standard_basis(self):
+        """Yields the unit members one entry at a time, in C order."""
         for idx in np.ndindex(*self.shape):
             e = np.zeros(self.shape, self.dtype)
             e[idx] = 1
             yield self._make(e)
 
     def inner_prod(self, x, y):
+        """The real inner product sum(x * y)."""
         return np.dot(np.ravel(x), np.ravel(y))
 
 
