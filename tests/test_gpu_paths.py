@@ -278,3 +278,19 @@ def test_rnn_second_order_is_a_clear_error_on_device(be):
     g = grad(lambda w: np.sum(r(x)))
     with pytest.raises(NotImplementedError, match="second-order"):
         grad(lambda w: np.sum(g(w) ** 2))(r.w)
+
+
+@pytest.mark.parametrize("cell_type", ["LSTMCell", "GRUCell"])
+def test_recurrent_layers_use_the_device_recurrence(be, spy, cell_type):
+    from knetpy import layers
+    cell = getattr(layers, cell_type)(3, 4, dtype=np.float64)
+    rec = layers.Recurrence(cell, return_sequence=True)
+    x = np.random.default_rng(10).standard_normal((2, 5, 3))
+    t0 = diff(lambda: np.sum(rec(x) ** 2))
+    t1 = diff(lambda: np.sum(rec(dev(be, x)) ** 2))
+    np.testing.assert_allclose(float(t1.value), float(t0.value), rtol=1e-12)
+    for p in (cell.weight_ih, cell.weight_hh):
+        assert isinstance(_raw(grad(t1, p)), KnetArray)
+        np.testing.assert_allclose(host(grad(t1, p)), host(grad(t0, p)), rtol=1e-10, atol=1e-12)
+    name = "lstm" if cell_type == "LSTMCell" else "gru"
+    assert {f"{name}_64", f"{name}back_64"} <= set(spy["kernels"])
