@@ -619,3 +619,36 @@ def test_containers_of_other_array_types_are_leaves():
     assert close(onp.asarray(g["b"]), onp.zeros(3)) and g["c"] is None
     v, gk = value_and_grad(lambda a: np.sum(np.tanh(a)))(k)
     assert close(onp.asarray(gk), 1 - onp.tanh([1.0, 2.0]) ** 2)
+
+
+def test_hips_neural_net_example_runs_unchanged():
+    """The shape of HIPS's examples/neural_net.py: list of (W, b), logsumexp,
+    an L2 prior through misc.flatten, minibatches and adam with a callback."""
+    import autograd.numpy.random as npr
+    from autograd.misc.flatten import flatten
+    from autograd.misc.optimizers import adam
+    from autograd.scipy.special import logsumexp
+
+    def predict(params, inputs):
+        for W, b in params:
+            outputs = np.dot(inputs, W) + b
+            inputs = np.tanh(outputs)
+        return outputs - logsumexp(outputs, axis=1, keepdims=True)
+
+    def log_posterior(params, inputs, targets, L2_reg):
+        flat, _ = flatten(params)
+        return -L2_reg * np.dot(flat, flat) + np.sum(predict(params, inputs) * targets)
+
+    rs = npr.RandomState(1)
+    X = rs.randn(200, 4)
+    T = onp.eye(2)[(X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)]
+    init = [(0.1 * rs.randn(m, n), 0.1 * rs.randn(n)) for m, n in [(4, 16), (16, 2)]]
+
+    def objective(params, it):
+        idx = slice((it % 4) * 50, (it % 4 + 1) * 50)
+        return -log_posterior(params, X[idx], T[idx], 1e-4)
+    seen = []
+    trained = adam(grad(objective), init, step_size=0.02, num_iters=100,
+                   callback=lambda p, it, g: seen.append(it))
+    accuracy = onp.mean(onp.argmax(predict(trained, X), 1) == onp.argmax(T, 1))
+    assert accuracy > 0.9 and len(seen) == 100
