@@ -37,7 +37,8 @@ import numpy as np
 from autograd.core import Param, Primitive, Value, _raw, training
 
 from .dropout import dropout as _kernel_dropout, on_kernel_backend
-from .init import _atype_default, rng, xavier_uniform
+from .device import gpu
+from .init import rng, xavier_uniform
 from .knetarray import KnetArray
 
 __all__ = ["RNN", "rnnparam", "rnnparams"]
@@ -121,7 +122,8 @@ class RNN:
             start, shape = entry
             init = winit if par == 1 else finit if self._forget(id_) else binit
             w[start:start + int(np.prod(shape))] = np.asarray(init(*shape), dtype).ravel()
-        atype = _atype_default() if atype is None else atype
+        if atype is None and gpu() >= 0:      # Knet's default: device arrays on a GPU
+            atype = KnetArray
         self.w = Param(w if atype is None else atype(w))
 
     def _forget(self, id_):
@@ -700,7 +702,6 @@ def _state_product(dG, Y, hz, has_h0, ws):
     for t, p in ws.steps():
         hprev[ws.rows(t)] = ws.prev(Y, hz, t, p, tmp, 0, bs[t])
     return dG.T @ hprev
-
 
 
 # ------------------------------------------------------------------ the recurrence on a GPU

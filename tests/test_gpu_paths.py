@@ -72,7 +72,7 @@ def mask_reference(shape, p, seed, dt):
 
 @pytest.mark.parametrize("dt", DTYPES)
 def test_dropout_runs_the_kernels_values_and_gradient(be, spy, dt):
-    a = np.random.default_rng(0).standard_normal((7, 13)).astype(dt) + 3   # 91: not a block multiple
+    a = np.random.default_rng(0).standard_normal((7, 13)).astype(dt) + 3   # 91 elements
     proj = np.random.default_rng(1).standard_normal(a.shape).astype(dt)
     x = Param(dev(be, a))
     out = {}
@@ -294,3 +294,13 @@ def test_recurrent_layers_use_the_device_recurrence(be, spy, cell_type):
         np.testing.assert_allclose(host(grad(t1, p)), host(grad(t0, p)), rtol=1e-10, atol=1e-12)
     name = "lstm" if cell_type == "LSTMCell" else "gru"
     assert {f"{name}_64", f"{name}back_64"} <= set(spy["kernels"])
+
+
+def test_rnn_weights_default_to_the_active_device(be, monkeypatch):
+    from knetpy import backends
+    assert not isinstance(RNN(3, 4).w.value, KnetArray)           # host: numpy weights
+    monkeypatch.setattr("knetpy.rnn.gpu", lambda: 0)               # as if gpu(0) were active
+    monkeypatch.setattr(backends, "_current", be)
+    r = RNN(3, 4, "gru")
+    assert isinstance(r.w.value, KnetArray) and r.w.value.backend is be
+    assert isinstance(r(np.zeros((2, 1, 3), np.float32)), KnetArray)
