@@ -161,6 +161,9 @@ FUNCTION_CASES = {
         np.expand_dims(x, 0), (2, 3, 4))[1:]), [A34]),
     "linalg": (lambda a: np.linalg.inv(a) + np.linalg.det(a) + np.linalg.solve(a, a.T),
                [U(-1, 1, (3, 3), 9) + 3 * onp.eye(3)]),
+    "fft family (complex outputs)": (lambda a: np.concatenate(
+        [np.fft.fft(a), np.fft.rfft(a), np.fft.ifft(a * 1j), np.fft.fft2(a.reshape(2, 4)).ravel(),
+         np.fft.fftshift(a)]), [U(-1, 1, 8, 10)]),
 }
 
 
@@ -168,6 +171,15 @@ FUNCTION_CASES = {
 def test_function_jvps(name):
     f, arrays = FUNCTION_CASES[name]
     check_jvp_all_args(f, arrays)
+
+
+def test_scipy_stats_and_signal_jvps():
+    import autograd.scipy.signal as sig
+    import autograd.scipy.stats as st
+    x = U(-1, 1, 8, 11)
+    check_jvp_all_args(lambda a, m: st.norm.logpdf(a, m, 1.5) + st.norm.cdf(a) +
+                       st.t.logpdf(a, 3.0), [x, U(-1, 1, 8, 12)])
+    check_jvp_all_args(lambda a, k: sig.convolve(a, k), [x, U(-1, 1, 3, 13)])
 
 
 # ---------------------------------------------------------------- complex
