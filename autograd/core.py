@@ -253,9 +253,15 @@ def _register(fn, impl):
 
 def unbroadcast(g, x):
     """Sum gradient ``g`` down to the shape (and float dtype) of input ``x``."""
-    if g.__class__ is Sparse:
-        return g
     xs = np.shape(x) if not isinstance(x, np.ndarray) else x.shape
+    if g.__class__ is Sparse:
+        if g.shape != xs:                  # a sparse gradient that was broadcast
+            g = g.dense()
+        else:
+            xd = getattr(x, "dtype", None)
+            if xd is not None and xd.kind == "f" and g.dtype.kind == "c":
+                g = Sparse(xs, xd, [(i, np.real(v)) for i, v in g.pairs])
+            return g
     gs = np.shape(g) if not isinstance(g, np.ndarray) else g.shape
     if gs != xs:
         lead = len(gs) - len(xs)

@@ -22,6 +22,7 @@ and with reverse mode (``check_grads(..., order=2)``).
 import numpy as np
 
 from .core import Result, Sparse, _raw, record, sweep, unbroadcast
+from .numpy_grads import _np_sum
 
 __all__ = ["make_jvp_unary", "jvp_rule"]
 
@@ -80,7 +81,7 @@ def _is_real(v):
     return np.result_type(v).kind == "f"
 
 
-_LINEAR_FIRST = {np.sum, np.mean, np.reshape, np.ravel, np.squeeze, np.expand_dims,
+_LINEAR_FIRST = {np.sum, _np_sum, np.mean, np.reshape, np.ravel, np.squeeze, np.expand_dims,
                  np.atleast_1d, np.atleast_2d, np.atleast_3d, np.transpose, np.swapaxes,
                  np.moveaxis, np.broadcast_to, np.flip, np.fliplr, np.flipud, np.roll, np.rot90,
                  np.cumsum, np.copy, np.asarray, np.ascontiguousarray, np.diagonal, np.trace,

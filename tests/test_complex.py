@@ -195,3 +195,21 @@ def test_complex_decomposition_values_match_numpy():
         assert v == pytest.approx(onp.linalg.norm(a, ord))
     with pytest.raises(NotImplementedError, match="singular vectors"):
         grad(lambda a: np.sum(np.abs(np.linalg.svd(a)[0])))(a)
+
+
+def test_plain_import_autograd_has_complex_rules():
+    """`import autograd` alone (without autograd.numpy) uses the HIPS convention."""
+    import subprocess
+    import sys
+    code = ("import numpy as np; from autograd import grad; "
+            "print(grad(lambda z: np.abs(z) ** 2)(1 + 2j))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert complex(out.stdout.strip()) == 2 - 4j
+
+
+def test_complex_sparse_gradient_of_a_real_input_is_real():
+    from autograd import grad
+    g = grad(lambda x: np.real((x * (1 + 1j))[1]))(np.zeros(3))
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])

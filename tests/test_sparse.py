@@ -100,3 +100,13 @@ def test_user_primitive_with_passthrough_gradient_gets_a_usable_sparse():
     x = Param(np.arange(5.0))
     y = diff(lambda: np.sum(lin(x)[[1, 1]]))
     np.testing.assert_array_equal(dense(grad(y, x)), [0, 6, 0, 0, 0])
+
+
+def test_user_primitive_passing_a_sparse_dy_to_a_broadcast_input():
+    from autograd import grad, primitive
+
+    @primitive(lambda dy, y, a, b: dy, lambda dy, y, a, b: dy)
+    def plus(a, b):
+        return a + b
+    g = grad(lambda b: np.sum(plus(np.ones((4, 3)), b)[1:3]))(np.zeros(3))
+    np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
