@@ -8,6 +8,10 @@ ratio = knetpy time / torch time (below 1 means knetpy is faster).
 
     .venv/bin/python bench/ops.py            # all rows
     .venv/bin/python bench/ops.py conv pool  # some rows (conv, pool, lstm)
+    .venv/bin/python bench/ops.py --one-thread conv pool
+        # both sides on one thread, conv and pool timed by process CPU time
+        # (steadier on a machine shared with other jobs; the LSTM row of
+        # bench/ops_lstm.py keeps wall time)
 
 Sizes: conv 64x3x32x32 input, 64x3x5x5 filters (cross-correlation, as torch);
 pool 64x64x28x28 input, 2x2 max and 3x3/stride 2/padding 1 average; LSTM
@@ -17,7 +21,12 @@ import os
 import sys
 import time
 
-import numpy as np
+ONE_THREAD = "--one-thread" in sys.argv
+if ONE_THREAD:        # must be set before numpy loads OpenBLAS
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,15 +34,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 def _best_pair(k, t, reps):
     """(best knetpy time, best torch time), the two alternating so that a busy
     machine slows both alike."""
+    clock = time.process_time if ONE_THREAD else time.perf_counter
     k()
     t()
     bk = bt = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         k()
-        t1 = time.perf_counter()
+        t1 = clock()
         t()
-        t2 = time.perf_counter()
+        t2 = clock()
         bk, bt = min(bk, t1 - t0), min(bt, t2 - t1)
     return bk, bt
 
@@ -104,12 +114,15 @@ def run(which=("conv", "pool", "lstm")):
 
 
 def main(argv):
-    which = argv or list(ROWS)
+    which = [a for a in argv if a != "--one-thread"] or list(ROWS)
     bad = [w for w in which if w not in ROWS]
     if bad:
         raise SystemExit(f"bench/ops.py: unknown rows {bad}; choose from {list(ROWS)}")
     import torch
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+    if ONE_THREAD:
+        torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}"
+          + ("; one thread each, process CPU time" if ONE_THREAD else ""))
     for name, k, t in run(which):
         print(f"{name}: knetpy {k * 1e3:.1f} ms, torch {t * 1e3:.1f} ms, ratio {k / t:.2f}x",
               flush=True)
