@@ -43,13 +43,14 @@ __device__ void knet_poolback(int N, int C, int H, int W, int OH, int OW, int KH
         long long plane = idx / ((long long)H * W);
         const T* xp = x + plane * H * W;
         T s = 0;
-        // windows whose row range contains h: oh*sh - ph <= h <= oh*sh - ph + KH - 1
-        for (int oh = 0; oh < OH; oh++) {
+        // only the windows whose range contains (h, w): oh*sh - ph <= h <= oh*sh - ph + KH - 1
+        int lo_h = h + ph - KH + 1, lo_w = w + pw - KW + 1;
+        int oh_lo = lo_h <= 0 ? 0 : (lo_h + sh - 1) / sh, oh_hi = knet_min(OH - 1, (h + ph) / sh);
+        int ow_lo = lo_w <= 0 ? 0 : (lo_w + sw - 1) / sw, ow_hi = knet_min(OW - 1, (w + pw) / sw);
+        for (int oh = oh_lo; oh <= oh_hi; oh++) {
             int h0 = oh * sh - ph;
-            if (h < h0 || h >= h0 + KH) continue;
-            for (int ow = 0; ow < OW; ow++) {
+            for (int ow = ow_lo; ow <= ow_hi; ow++) {
                 int w0 = ow * sw - pw;
-                if (w < w0 || w >= w0 + KW) continue;
                 long long o = plane * OH * OW + (long long)oh * OW + ow;
                 if (mode == 0) {
                     int first = -1;                      // first in-image cell equal to the max
