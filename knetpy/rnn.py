@@ -449,6 +449,7 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     else:
         c.b = bW + bR
     _in_row_blocks(_forward_rows, c, B0)
+    del c.ws      # no ws <-> c cycle: the buffers go as soon as the tape lets go of ws
     ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), c.Y)
     if lstm:
         ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.cbuf)
@@ -585,7 +586,9 @@ def _backward(dy, y, xw, h0, c0, ws):
         c.dcs = np.zeros((B0, H), dt) if dcN is None else np.array(dcN, dt)
     elif gru:
         c.dXn = np.empty((N, H), dt)
+    c.ws = ws
     _in_row_blocks(_backward_rows, c, B0)
+    del c.ws
     dG = c.dG
     dR = _state_product(dG, c.Y, c.hz, h0 is not None, ws)
     if gru:

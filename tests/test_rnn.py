@@ -335,3 +335,20 @@ def test_bad_input():
         rnnparam(r, 1, 9, 1)
     with pytest.raises(ValueError, match="param"):
         rnnparam(r, 1, 1, 0)
+
+
+def test_buffers_are_freed_without_the_cycle_collector():
+    """The forward buffers (gates, cell states) must not sit in a reference cycle:
+    a training loop would otherwise hold many steps of them until gc runs."""
+    import gc
+    from knetpy.rnn import _Recurrence
+    r = make("lstm")
+    x = Param(np.random.randn(5, 2, 3))
+    gc.collect()
+    gc.disable()
+    try:
+        grad(diff(lambda: np.sum(r(x))), x)
+        alive = [o for o in gc.get_objects() if isinstance(o, _Recurrence)]
+    finally:
+        gc.enable()
+    assert alive == []
