@@ -108,9 +108,7 @@ class Sparse:
         return getattr(ufunc, method)(*inputs, **kw)
 
     def __array_function__(self, func, types, args, kwargs):
-        conv = lambda a: a.dense() if isinstance(a, Sparse) else \
-            [conv(b) for b in a] if isinstance(a, (list, tuple)) else a
-        return func(*[conv(a) for a in args], **kwargs)
+        return func(*[_densified(a) for a in args], **kwargs)
 
     def astype(self, dtype):
         """The same gradient with its values cast to dtype (still sparse)."""
@@ -140,3 +138,12 @@ class Sparse:
         for r, rest, vals in parts:
             np.add.at(out, (np.searchsorted(rows, r),) + rest, vals)
         return rows, out
+
+
+def _densified(a):
+    """a with every Sparse in it (also inside lists and tuples) made dense."""
+    if isinstance(a, Sparse):
+        return a.dense()
+    if isinstance(a, (list, tuple)):
+        return [_densified(b) for b in a]
+    return a
