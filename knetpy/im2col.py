@@ -208,10 +208,13 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
     dt = compute_dtype(x, dy)
     col, _ = im2col(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True)
     d2 = _as_rows(dy, groups, dt)
+    # computed as (col @ dy^T)^T: OpenBLAS is many times slower at dy @ col^T,
+    # whose inner dimension N*prod(out) is huge next to the two outer ones
     if groups > 1:
-        dw = xp.matmul(d2, col.reshape(groups, col.shape[0] // groups, -1).swapaxes(1, 2))
+        dw = xp.matmul(col.reshape(groups, col.shape[0] // groups, -1),
+                       d2.swapaxes(1, 2)).swapaxes(1, 2)
     else:
-        dw = d2[0] @ col.T
+        dw = (col @ d2[0].T).T
     dw = dw.reshape(wshape)
     if alpha != 1:
         dw *= dt.type(alpha)
