@@ -601,7 +601,18 @@ def _matmul_ga(dy, y, a, b):
         return np.expand_dims(dy, -1) * b
     if np.ndim(_raw(a)) == 1:
         return np.squeeze(np.matmul(b, np.expand_dims(dy, -1)), -1)
+    if _column_major(a):
+        return _T(np.matmul(b, _T(dy)))
     return np.matmul(dy, _T(b))
+
+
+def _column_major(x):
+    """True for a 2-D array stored column-major (typically ``w.T`` of a row-major w):
+    its gradient is then computed in that layout, so that transposing it back
+    gives a row-major gradient for w (optimizers update contiguous memory fast)."""
+    x = _raw(x)
+    return x.__class__ is np.ndarray and x.ndim == 2 and x.flags.f_contiguous \
+        and not x.flags.c_contiguous
 
 
 def _matmul_gb(dy, y, a, b):
@@ -612,6 +623,8 @@ def _matmul_gb(dy, y, a, b):
         return np.expand_dims(a, -1) * np.expand_dims(dy, -2)
     if nb == 1:
         return np.squeeze(np.matmul(_T(a), np.expand_dims(dy, -1)), -1)
+    if _column_major(b):
+        return _T(np.matmul(_T(dy), a))
     return np.matmul(_T(a), dy)
 
 
