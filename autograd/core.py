@@ -151,6 +151,29 @@ class Primitive:
         return None
 
     def __call__(self, *args, **kw):
+        if not kw and len(_tapes) == 1:
+            # fast path for one level of recording, every wrapped argument a
+            # Result of that tape (anything else takes the general path below)
+            top = _tapes[0]
+            grads = self.grads
+            parents = []
+            raw = list(args)
+            for i, a in enumerate(args):
+                if a.__class__ is Result:
+                    if a.tape is not top:
+                        break
+                    raw[i] = a.value
+                    if (grads[i] is not None) if i < len(grads) else self.nary_grad is not None:
+                        parents.append((i, a))
+                elif isinstance(a, Value):
+                    break
+            else:
+                y = self.fn(*raw)
+                if not parents:
+                    return y
+                r = Result(y, top, self, raw, kw, parents)
+                top.nodes.append(r)
+                return r
         top = None
         wrapped = False
         for a in args:
