@@ -39,7 +39,12 @@ class Sparse:
     def scatter_into(self, out):
         """Add this gradient into the array ``out`` in place; returns ``out``."""
         for index, vals in self.pairs:
-            np.add.at(out, index, vals)
+            if _is_basic(index):              # slices and ints: no repeated cells
+                out[index] += vals
+            elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size:
+                _add_rows(out, index, vals)
+            else:
+                np.add.at(out, index, vals)
         return out
 
     def add(self, other):
@@ -130,13 +135,23 @@ class Sparse:
             if isinstance(first, slice) and any(
                     isinstance(r, (list, np.ndarray)) for r in rest):
                 return None
-            parts.append((np.arange(n)[first], rest, vals))
+            parts.append((first, rest, vals))
         if not parts:
             return np.zeros(0, np.intp), np.zeros((0,) + self.shape[1:], self.dtype)
-        rows = np.unique(np.concatenate([np.ravel(r) for r, _, _ in parts]))
+        touched = np.zeros(n, bool)         # one flag per row, never a dense gradient
+        for first, _, _ in parts:
+            touched[first] = True
+        rows = np.flatnonzero(touched)
+        if len(rows) == n:                  # every row written: the dense form is as small
+            return rows, self.dense()
+        position = np.cumsum(touched) - 1   # row -> its place in ``rows``
         out = np.zeros((len(rows),) + self.shape[1:], self.dtype)
-        for r, rest, vals in parts:
-            np.add.at(out, (np.searchsorted(rows, r),) + rest, vals)
+        for first, rest, vals in parts:
+            at = (position[first],) + rest
+            if isinstance(first, slice):    # distinct rows: a plain add is exact
+                out[at] += vals
+            else:
+                np.add.at(out, at, vals)
         return rows, out
 
 
@@ -147,3 +162,21 @@ def _densified(a):
     if isinstance(a, (list, tuple)):
         return [_densified(b) for b in a]
     return a
+
+
+def _is_basic(index):
+    """True for an index of slices and integers only (it selects each cell once)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (slice, int, np.integer)) for i in parts)
+
+
+def _add_rows(out, index, vals):
+    """out[index] += vals along axis 0 with repeated rows summed: np.add.at, but by
+    sorting the rows and summing runs with np.add.reduceat, which is much faster
+    for blocks of rows (embedding gradients)."""
+    vals = np.broadcast_to(vals, index.shape + out.shape[1:]).reshape((index.size,) + out.shape[1:])
+    index = index.ravel() % out.shape[0]     # -1 and n-1 are the same row
+    order = np.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] += np.add.reduceat(vals[order], starts, axis=0)

@@ -110,3 +110,15 @@ def test_user_primitive_passing_a_sparse_dy_to_a_broadcast_input():
         return a + b
     g = grad(lambda b: np.sum(plus(np.ones((4, 3)), b)[1:3]))(np.zeros(3))
     np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
+
+
+def test_dense_sums_repeated_rows_given_with_both_signs():
+    from autograd import Sparse
+    vals = np.arange(12.0).reshape(4, 3)
+    g = Sparse((5, 3), np.float64, [(np.array([-1, 4, 0, 4]), vals)])
+    expected = np.zeros((5, 3))
+    np.add.at(expected, np.array([4, 4, 0, 4]), vals)
+    np.testing.assert_array_equal(g.dense(), expected)
+    rows, summed = g.rows()
+    np.testing.assert_array_equal(rows, [0, 4])
+    np.testing.assert_array_equal(summed, expected[[0, 4]])
