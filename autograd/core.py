@@ -152,10 +152,39 @@ class Primitive:
 
     def __call__(self, *args, **kw):
         if not kw and len(_tapes) == 1:
-            # fast path for one level of recording, every wrapped argument a
+            # fast paths for one level of recording, every wrapped argument a
             # Result of that tape (anything else takes the general path below)
             top = _tapes[0]
             grads = self.grads
+            if len(args) == 1:
+                a = args[0]
+                if a.__class__ is Result and a.tape is top:
+                    v = a.value
+                    y = self.fn(v)
+                    if (grads[0] is not None) if grads else self.nary_grad is not None:
+                        r = Result(y, top, self, (v,), kw, ((0, a),))
+                        top.nodes.append(r)
+                        return r
+                    return y
+            elif len(args) == 2 and len(grads) == 2:
+                a, b = args
+                ca, cb = a.__class__, b.__class__
+                if ca is Result and a.tape is top and not isinstance(b, Value):
+                    v = a.value
+                    y = self.fn(v, b)
+                    if grads[0] is None:
+                        return y
+                    r = Result(y, top, self, (v, b), kw, ((0, a),))
+                    top.nodes.append(r)
+                    return r
+                if cb is Result and b.tape is top and not isinstance(a, Value):
+                    v = b.value
+                    y = self.fn(a, v)
+                    if grads[1] is None:
+                        return y
+                    r = Result(y, top, self, (a, v), kw, ((1, b),))
+                    top.nodes.append(r)
+                    return r
             parents = []
             raw = list(args)
             for i, a in enumerate(args):
