@@ -150,10 +150,32 @@ def _answer_index(answers, axis):
     return np.expand_dims(np.where(mask, answers, 0), axis), mask
 
 
+def _rows_softmax_parts(x, answers, axis):
+    """For the common (N, C) scores with classes on the last axis: (x in the
+    compute dtype, exp(x - rowmax), rowmax, answers with negatives as 0, mask of
+    answered rows); None for any other layout or non-finite row maxima."""
+    if not (type(x) is np.ndarray and x.ndim == 2 and axis in (1, -1)
+            and type(answers) is np.ndarray and answers.shape == x.shape[:1]):
+        return None
+    xc = x.astype(_compute_dtype(x), copy=False)
+    m = xc.max(axis=1, keepdims=True)
+    if not np.isfinite(m).all():
+        return None
+    z = xc - m
+    np.exp(z, out=z)
+    mask = answers >= 0
+    return xc, z, m, (answers if mask.all() else np.where(mask, answers, 0)), mask
+
+
 def nll_forward(x, answers, axis):
     """Sum over non-negative ``answers`` of -log softmax(x)[answer] along ``axis``
     (answers has x's shape without ``axis``); a 0-d array of x's dtype."""
     dt = np.result_type(x)
+    parts = _rows_softmax_parts(x, answers, axis)
+    if parts is not None:                       # fast path: (N, C) scores
+        xc, z, m, ans, mask = parts
+        loss = np.log(z.sum(axis=1)) + m[:, 0] - xc[np.arange(len(ans)), ans]
+        return np.asarray(loss.sum(where=mask), dtype=dt)
     xc = x.astype(_compute_dtype(x), copy=False)
     z, m = _shift(xc, axis)
     np.exp(z, out=z)
@@ -166,6 +188,14 @@ def nll_forward(x, answers, axis):
 def nll_backward(x, answers, axis):
     """softmax(x) - onehot(answers) along ``axis``, zero where answers < 0."""
     dt = np.result_type(x)
+    parts = _rows_softmax_parts(x, answers, axis)
+    if parts is not None:                       # fast path: (N, C) scores
+        _, z, _, ans, mask = parts
+        z /= z.sum(axis=1, keepdims=True)
+        z[np.arange(len(ans)), ans] -= 1
+        if not mask.all():
+            z *= mask[:, None]
+        return z.astype(dt, copy=False)
     z, _ = _shift(x.astype(_compute_dtype(x), copy=False), axis)
     np.exp(z, out=z)
     z /= np.sum(z, axis=axis, keepdims=True)
