@@ -28,8 +28,6 @@ backwards) of ``kernels/rnn.cu`` for LSTM and GRU, and the ``relu``/``tanh``
 unary and activation-gradient kernels for the plain RNNs; input dropout uses
 the ``dropout`` kernel.  The host path is unchanged.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -411,12 +409,14 @@ class _Recurrence:
 
 
 def _sigm_(a):
-    """In-place logistic sigmoid as 0.5*tanh(0.5*a)+0.5 (numpy's tanh is
-    vectorized, scipy's expit is several times slower)."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    """In-place logistic sigmoid 1/(1+exp(-a)): numpy's exp is about twice as
+    fast as its tanh and scipy's expit slower still.  exp(-a) overflows to
+    inf for very negative a, which correctly gives 0."""
+    np.negative(a, out=a)
+    with np.errstate(over="ignore"):
+        np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
 
 
 def _recur_fn(xw, R, bW, bR, h0, c0, ws):
@@ -437,44 +437,19 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
                         hz=np.zeros((B0, H), dt) if h0 is None else np.ascontiguousarray(h0))
     if lstm:
         c.b = bW + bR
-        # every gate as s*tanh(s*x)+off: sigm for i, f, o and tanh for n
-        c.s = np.full(GH, 0.5, dt)
-        c.s[2 * H:3 * H] = 1
-        c.off = c.s.copy()
-        c.off[2 * H:3 * H] = 0
         c.cz = np.zeros((B0, H), dt) if c0 is None else np.ascontiguousarray(c0)
         c.gates, c.cbuf = np.empty((N, GH), dt), np.empty((N, H), dt)
     elif gru:
         c.gates, c.ghn = np.empty((N, GH), dt), np.empty((N, H), dt)
     else:
         c.b = bW + bR
-    _in_row_blocks(_forward_rows, c, B0)
+    _forward_rows(c, 0, B0)
     del c.ws      # no ws <-> c cycle: the buffers go as soon as the tape lets go of ws
     ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), c.Y)
     if lstm:
         ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.cbuf)
     ws.saved = c
     return out
-
-
-_MIN_BLOCK = 32     # sequences per thread; smaller blocks cost more than they save
-_pool = []
-
-
-def _in_row_blocks(fn, c, B0):
-    """fn(c, lo, hi) over blocks of sequences, one per core.  Sequences are
-    independent through time, and numpy releases the GIL in the matrix
-    products and ufuncs, so the blocks of a large batch run in parallel."""
-    k = min(os.cpu_count() or 1, B0 // _MIN_BLOCK)
-    if k < 2:
-        return fn(c, 0, B0)
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="knetpy-rnn"))
-    cuts = [B0 * j // k for j in range(k + 1)]
-    futures = [_pool[0].submit(fn, c, cuts[j], cuts[j + 1]) for j in range(1, k)]
-    fn(c, cuts[0], cuts[1])
-    for f in futures:
-        f.result()
 
 
 def _forward_rows(c, lo, hi):
@@ -495,10 +470,9 @@ def _forward_rows(c, lo, hi):
             np.matmul(hp, Rt, out=g)
             g += xw[rows]
             g += c.b
-            g *= c.s
-            np.tanh(g, out=g)
-            g *= c.s
-            g += c.off
+            _sigm_(g[:, :2 * H])                      # gates i, f
+            np.tanh(g[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])   # new memory n
+            _sigm_(g[:, 3 * H:])                      # gate o
             i, f, nn, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
             cp = ws.prev(c.cbuf, c.cz, t, p, tmpc, lo, n)
             ct, tm = c.cbuf[rows], tmp[:n]
@@ -587,7 +561,7 @@ def _backward(dy, y, xw, h0, c0, ws):
     elif gru:
         c.dXn = np.empty((N, H), dt)
     c.ws = ws
-    _in_row_blocks(_backward_rows, c, B0)
+    _backward_rows(c, 0, B0)
     del c.ws
     dG = c.dG
     dR = _state_product(dG, c.Y, c.hz, h0 is not None, ws)

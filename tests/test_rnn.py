@@ -179,9 +179,7 @@ def test_final_state_is_a_result_inside_diff():
 
 @pytest.mark.parametrize("rnn_type", TYPES)
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("min_block", [32, 1], ids=["one-block", "threaded-blocks"])
-def test_batch_sizes_match_separate_sequences(rnn_type, bidirectional, min_block, monkeypatch):
-    monkeypatch.setattr("knetpy.rnn._MIN_BLOCK", min_block)   # 1: sequences split over threads
+def test_batch_sizes_match_separate_sequences(rnn_type, bidirectional):
     r = make(rnn_type, H=3, bidirectional=bidirectional, num_layers=2)
     lengths = [4, 2, 2, 1]
     bs = [sum(n > t for n in lengths) for t in range(max(lengths))]    # [4, 3, 1, 1]
