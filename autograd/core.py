@@ -156,33 +156,20 @@ class Primitive:
             # Result of that tape (anything else takes the general path below)
             top = _tapes[0]
             grads = self.grads
-            if len(args) == 1:
-                a = args[0]
-                if a.__class__ is Result and a.tape is top:
+            # the commonest calls: one recorded argument, or two with one recorded
+            n = len(args)
+            if n == 1 or n == 2 and len(grads) == 2:
+                j = 0 if n == 1 or args[0].__class__ is Result else 1
+                a = args[j]
+                if a.__class__ is Result and a.tape is top and \
+                        (n == 1 or not isinstance(args[1 - j], Value)):
                     v = a.value
-                    y = self.fn(v)
-                    if (grads[0] is not None) if grads else self.nary_grad is not None:
-                        r = Result(y, top, self, (v,), kw, ((0, a),))
-                        top.nodes.append(r)
-                        return r
-                    return y
-            elif len(args) == 2 and len(grads) == 2:
-                a, b = args
-                ca, cb = a.__class__, b.__class__
-                if ca is Result and a.tape is top and not isinstance(b, Value):
-                    v = a.value
-                    y = self.fn(v, b)
-                    if grads[0] is None:
+                    raw = (v,) if n == 1 else (v, args[1]) if j == 0 else (args[0], v)
+                    y = self.fn(*raw)
+                    if not ((grads[j] is not None) if j < len(grads)
+                            else self.nary_grad is not None):
                         return y
-                    r = Result(y, top, self, (v, b), kw, ((0, a),))
-                    top.nodes.append(r)
-                    return r
-                if cb is Result and b.tape is top and not isinstance(a, Value):
-                    v = b.value
-                    y = self.fn(a, v)
-                    if grads[1] is None:
-                        return y
-                    r = Result(y, top, self, (a, v), kw, ((1, b),))
+                    r = Result(y, top, self, raw, kw, ((j, a),))
                     top.nodes.append(r)
                     return r
             parents = []
