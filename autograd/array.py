@@ -7,15 +7,7 @@ array protocol (``__array_ufunc__`` / ``__array_function__``).  Outside
 """
 import numpy as np
 
-from .core import FUNCTIONS, UFUNCS, Param, Result, Value, _raw, _tapes
-
-
-def _unbox_deep(a):
-    if isinstance(a, Value):
-        return _raw(a)
-    if isinstance(a, (list, tuple)):
-        return type(a)(_unbox_deep(b) for b in a)
-    return a
+from .core import FUNCTIONS, UFUNCS, Param, Result, Value, _raw, _tapes, _unbox_deep
 
 
 def _recording(args):

@@ -116,6 +116,15 @@ def _raw(x):
     return x
 
 
+def _unbox_deep(a):
+    """a with every Param/Result in it, also inside lists and tuples, unwrapped."""
+    if isinstance(a, Value):
+        return _raw(a)
+    if isinstance(a, (list, tuple)):
+        return type(a)(_unbox_deep(b) for b in a)
+    return a
+
+
 def training():
     """training() -> bool: True only while ``diff`` (or ``grad``) is recording."""
     return bool(_tapes)
@@ -262,13 +271,14 @@ def primitive(*grads, nary_grad=None):
 
 
 def zerograd(fn):
-    """@zerograd: accept Params/Results, record nothing, return plain values.
+    """@zerograd: accept Params/Results (also inside list or tuple arguments),
+    record nothing, return plain values.
 
     >>> @zerograd
     ... def mysign(x): return np.sign(x)
     """
     def unboxed(*args, **kw):
-        return fn(*[_raw(a) for a in args], **{k: _raw(v) for k, v in kw.items()})
+        return fn(*_unbox_deep(args), **{k: _unbox_deep(v) for k, v in kw.items()})
     unboxed.__name__ = getattr(fn, "__name__", "zerograd")
     unboxed.__doc__ = getattr(fn, "__doc__", None)
     unboxed.__wrapped__ = fn

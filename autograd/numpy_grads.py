@@ -686,25 +686,8 @@ def _frexp(x, *a, **k):
     return x * np.ldexp(1.0, -e), e
 
 
-def _zerograd_deep(fn):
-    """Like @zerograd for functions that take sequences of arrays (np.lexsort)."""
-    def unboxed(*args, **kw):
-        return fn(*_unbox_deep(args), **{k: _unbox_deep(v) for k, v in kw.items()})
-    unboxed.__name__, unboxed.__wrapped__ = fn.__name__, fn
-    FUNCTIONS[fn] = unboxed
-    return unboxed
-
-
-def _unbox_deep(a):
-    if isinstance(a, Value):
-        return _raw(a)
-    if isinstance(a, (list, tuple)):
-        return type(a)(_unbox_deep(b) for b in a)
-    return a
-
-
-for _f in (np.lexsort, np.ravel_multi_index, np.common_type):
-    _zerograd_deep(_f)
+for _f in (np.lexsort, np.ravel_multi_index, np.common_type):   # sequences of arrays
+    zerograd(_f)
 
 UFUNCS[np.modf] = _modf
 UFUNCS[np.divmod] = _divmod
