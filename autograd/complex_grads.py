@@ -34,6 +34,7 @@ import numpy as np
 
 from . import numpy_grads as _numpy_grads  # noqa: F401  (these rules replace some of its rules)
 from .core import FUNCTIONS, UFUNCS, Primitive, _raw
+from .linalg_grads import _eigh_v, _eigh_w  # the same raw functions, complex rules
 from .numpy_grads import defgrad
 
 
@@ -192,14 +193,6 @@ for _fn, _is_spectral in [(np.linalg.norm, _spectral_norm),
 # The loss must not depend on the phase of each eigenvector (as everywhere).
 def _H(a):
     return np.conj(np.swapaxes(a, -1, -2))
-
-
-def _eigh_w(a, UPLO="L"):
-    return np.linalg.eigh(a, UPLO)[0]
-
-
-def _eigh_v(a, UPLO="L"):
-    return np.linalg.eigh(a, UPLO)[1]
 
 
 def _eigh_w_grad(dy, y, a, UPLO="L"):
