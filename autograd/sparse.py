@@ -145,14 +145,10 @@ class Sparse:
         if len(rows) == n:                  # every row written: the dense form is as small
             return rows, self.dense()
         position = np.cumsum(touched) - 1   # row -> its place in ``rows``
-        out = np.zeros((len(rows),) + self.shape[1:], self.dtype)
-        for first, rest, vals in parts:
-            at = (position[first],) + rest
-            if isinstance(first, slice):    # distinct rows: a plain add is exact
-                out[at] += vals
-            else:
-                np.add.at(out, at, vals)
-        return rows, out
+        compact = Sparse((len(rows),) + self.shape[1:], self.dtype,
+                         [((position[first],) + rest if rest else position[first], vals)
+                          for first, rest, vals in parts])
+        return rows, compact.dense()
 
 
 def _densified(a):
