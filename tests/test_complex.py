@@ -6,21 +6,9 @@ import pytest
 import autograd.numpy as np
 from autograd import grad, holomorphic_grad
 from autograd.test_util import check_grads
+from numeric_refs import complex_numeric_grad
 
 RNG = onp.random.default_rng(11)
-
-
-def complex_numeric_grad(f, z, h=1e-6):
-    """dL/dx - i dL/dy by central differences in the real and imaginary parts."""
-    z = onp.array(z, dtype=complex)
-    g = onp.zeros_like(z)
-    for i in range(z.size):
-        e = onp.zeros(z.shape)
-        e.flat[i] = h
-        dx = (f(z + e) - f(z - e)) / (2 * h)
-        dy = (f(z + 1j * e) - f(z - 1j * e)) / (2 * h)
-        g.flat[i] = dx - 1j * dy
-    return g
 
 
 def crandn(*shape):

@@ -11,6 +11,7 @@ from autograd.core import _raw
 from knetpy import KnetArray, dropout
 from knetpy.backends.emulator import emulated_backend
 from knetpy.rnn import RNN
+from numeric_refs import uniform_reference
 
 DTYPES = (np.float32, np.float64)
 TYPES = ("relu", "tanh", "lstm", "gru")
@@ -52,19 +53,18 @@ def close(dt):
     return dict(rtol=1e-10, atol=1e-12) if dt == np.float64 else dict(rtol=2e-4, atol=2e-5)
 
 
+def check_grad_on_device(be, f, a, flat_indices, atol):
+    """grad(f) at dev(a) matches central differences of f on the device at a few entries."""
+    g = host(grad(f)(Param(dev(be, a))))
+    for i in flat_indices:
+        e = np.zeros(a.size)
+        e[i] = 1e-6
+        e = e.reshape(a.shape)
+        num = (float(f(dev(be, a + e))) - float(f(dev(be, a - e)))) / 2e-6
+        np.testing.assert_allclose(g.flat[i], num, rtol=1e-6, atol=atol)
+
+
 # ----------------------------------------------------------------- dropout
-def uniform_reference(seed, n):
-    """The kernel's counter-based draw for element i: splitmix64(seed ^ mix(i)) / 2^64."""
-    def mix(z):
-        z = z + np.uint64(0x9e3779b97f4a7c15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
-        return z ^ (z >> np.uint64(31))
-    with np.errstate(over="ignore"):
-        h = mix(np.uint64(seed) ^ mix(np.arange(n, dtype=np.uint64)))
-    return (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-
-
 def mask_reference(shape, p, seed, dt):
     keep = uniform_reference(seed, int(np.prod(shape))).reshape(shape) >= p
     return keep * dt(1 / (1 - p))
@@ -98,13 +98,7 @@ def test_dropout_gradient_by_finite_differences_on_device(be):
 
     def f(v):
         return np.sum(np.sin(dropout(v, 0.4, drop=True, seed=9)) * w)
-    g = host(grad(f)(Param(dev(be, a))))
-    for i in (0, 5, 17, 35):
-        e = np.zeros(a.size)
-        e[i] = 1e-6
-        e = e.reshape(a.shape)
-        num = (float(f(dev(be, a + e))) - float(f(dev(be, a - e)))) / 2e-6
-        np.testing.assert_allclose(g.flat[i], num, rtol=1e-6, atol=1e-8)
+    check_grad_on_device(be, f, a, (0, 5, 17, 35), atol=1e-8)
 
 
 def test_dropout_second_order_stays_on_device(be, spy):
@@ -248,13 +242,7 @@ def test_rnn_gradient_by_finite_differences_on_device(be):
 
     def f(v):
         return np.sum(r(v) * proj)
-    g = host(grad(f)(Param(dev(be, a))))
-    for i in (0, 7, 17):
-        e = np.zeros(a.size)
-        e[i] = 1e-6
-        e = e.reshape(a.shape)
-        num = (float(f(dev(be, a + e))) - float(f(dev(be, a - e)))) / 2e-6
-        np.testing.assert_allclose(g.flat[i], num, rtol=1e-6, atol=1e-9)
+    check_grad_on_device(be, f, a, (0, 7, 17), atol=1e-9)
 
 
 def test_rnn_dropout_uses_the_kernel(be, spy):

@@ -7,19 +7,9 @@ import autograd.numpy as np
 import autograd.numpy.random as npr
 from autograd import Param, gcheck, grad, value_and_grad, elementwise_grad
 from autograd.test_util import check_grads
+from numeric_refs import complex_numeric_grad, numeric_grad
 
 RNG = onp.random.default_rng(7)
-
-
-def numeric_grad(f, x, h=1e-6):
-    """Central differences of a real scalar f at a real array x."""
-    x = onp.array(x, dtype=float)
-    g = onp.zeros_like(x)
-    for i in range(x.size):
-        e = onp.zeros_like(x)
-        e.flat[i] = h
-        g.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
 
 
 # ------------------------------------------------------------ README programs
@@ -237,19 +227,6 @@ IRFFTS = [
 ]
 
 
-def _complex_numeric_grad(f, z, h=1e-6):
-    """HIPS convention: dL/dx - i dL/dy by central differences."""
-    z = onp.array(z, dtype=complex)
-    g = onp.zeros_like(z)
-    for i in range(z.size):
-        e = onp.zeros(z.shape)
-        e.flat[i] = h
-        dx = (f(z + e) - f(z - e)) / (2 * h)
-        dy = (f(z + 1j * e) - f(z - 1j * e)) / (2 * h)
-        g.flat[i] = dx - 1j * dy
-    return g
-
-
 def _loss(transform, w):
     return lambda x: np.sum(np.real(transform(x) * w))
 
@@ -274,7 +251,7 @@ def test_fft_complex_input(name, ours, ref):
     w = RNG.standard_normal(y.shape) + (1j * RNG.standard_normal(y.shape)
                                         if onp.iscomplexobj(y) else 0)
     got = grad(_loss(ours, w))(z)
-    onp.testing.assert_allclose(got, _complex_numeric_grad(_loss(ref, w), z), atol=1e-6)
+    onp.testing.assert_allclose(got, complex_numeric_grad(_loss(ref, w), z), atol=1e-6)
 
 
 def test_fft_second_order_and_forward_mode():

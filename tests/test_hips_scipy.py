@@ -14,18 +14,9 @@ from autograd.scipy import integrate, linalg, signal
 from autograd.scipy.stats import (beta, chi2, dirichlet, gamma, multivariate_normal, norm,
                                   poisson, t)
 from autograd.test_util import check_grads
+from numeric_refs import numeric_grad
 
 RNG = onp.random.default_rng(5)
-
-
-def numeric_grad(f, x, h=1e-6):
-    x = onp.array(x, dtype=float)
-    g = onp.zeros_like(x)
-    for i in range(x.size):
-        e = onp.zeros_like(x)
-        e.flat[i] = h
-        g.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
 
 
 def check_all_args(ours, ref, args, which, atol=1e-6, rtol=1e-5):

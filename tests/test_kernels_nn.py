@@ -6,6 +6,7 @@ import pytest
 
 from knetpy.backends import numpy_backend as nb
 from knetpy.backends.emulator import emulated_backend
+from numeric_refs import uniform_reference
 
 DTYPES = (np.float32, np.float64)
 
@@ -24,18 +25,6 @@ def close(dt):
 
 
 # ----------------------------------------------------------------- dropout
-def uniform_reference(seed, n):
-    """The kernel's counter-based uniform draw (splitmix64 of seed ^ mix(i))."""
-    def mix(z):
-        z = z + np.uint64(0x9e3779b97f4a7c15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
-        return z ^ (z >> np.uint64(31))
-    with np.errstate(over="ignore"):
-        h = mix(np.uint64(seed) ^ mix(np.arange(n, dtype=np.uint64)))
-    return (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-
-
 @pytest.mark.parametrize("dt", DTYPES)
 @pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
 def test_dropout_mask_and_scale(be, p, dt):
