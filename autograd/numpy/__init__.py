@@ -24,6 +24,7 @@ from .. import numpy_grads as _numpy_grads  # noqa: F401  (gradients of numpy)
 from .. import complex_grads as _complex_grads  # noqa: F401  (complex-aware rules, after numpy_grads)
 from .. import fft_grads as _fft_grads  # noqa: F401
 from ..core import FUNCTIONS as _FUNCTIONS
+from ._forward import forward_getattr as _forward_getattr
 from .creation import array, asarray, asanyarray, c_, full, full_like, r_  # noqa: F401
 from .stacking import append, column_stack, dstack, row_stack, select  # noqa: F401
 from . import fft, linalg, random  # noqa: F401,E402
@@ -35,9 +36,4 @@ for _fn, _impl in [(_np.column_stack, column_stack), (_np.dstack, dstack),
 del _fn, _impl
 
 
-def __getattr__(name):
-    """Names numpy has but does not list in ``__all__`` (looked up lazily)."""
-    try:
-        return getattr(_np, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.numpy' has no attribute {name!r}") from None
+__getattr__ = _forward_getattr(_np, __name__)  # names numpy leaves out of ``__all__``

@@ -14,11 +14,7 @@ import numpy.fft as _fft
 from numpy.fft import *  # noqa: F401,F403
 
 from .. import fft_grads as _fft_grads  # noqa: F401  (registers the gradients)
+from ._forward import forward_getattr as _forward_getattr
 
 
-def __getattr__(name):
-    """Every other name of numpy.fft."""
-    try:
-        return getattr(_fft, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.numpy.fft' has no attribute {name!r}") from None
+__getattr__ = _forward_getattr(_fft, __name__)  # every other name of numpy.fft

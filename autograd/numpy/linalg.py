@@ -12,6 +12,7 @@ True
 """
 import numpy.linalg as _la
 from numpy.linalg import *  # noqa: F401,F403
+from ._forward import forward_getattr as _forward_getattr
 
 try:  # gradients of numpy.linalg, when that module is present
     from .. import linalg_grads as _linalg_grads  # noqa: F401
@@ -19,9 +20,4 @@ except ImportError:  # pragma: no cover - depends on the tree
     pass
 
 
-def __getattr__(name):
-    """Every other name of numpy.linalg."""
-    try:
-        return getattr(_la, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.numpy.linalg' has no attribute {name!r}") from None
+__getattr__ = _forward_getattr(_la, __name__)  # every other name of numpy.linalg

@@ -6,11 +6,7 @@
 """
 import numpy.random as _npr
 from numpy.random import *  # noqa: F401,F403
+from ._forward import forward_getattr as _forward_getattr
 
 
-def __getattr__(name):
-    """Every other name of numpy.random (e.g. ``RandomState``, ``default_rng``)."""
-    try:
-        return getattr(_npr, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.numpy.random' has no attribute {name!r}") from None
+__getattr__ = _forward_getattr(_npr, __name__)  # RandomState, default_rng, ...

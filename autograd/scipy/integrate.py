@@ -21,7 +21,7 @@ import numpy as np
 import scipy.integrate as _si
 
 from ..core import Primitive, Value, _raw, record, sweep
-from ._wrap import reexport
+from ._wrap import forward_getattr, reexport
 
 __all__ = ["odeint"]
 
@@ -161,9 +161,4 @@ def odeint(func, y0, t, args=(), **options):
 reexport(_si, "scipy.integrate", globals())
 
 
-def __getattr__(name):
-    """Every other name of scipy.integrate."""
-    try:
-        return getattr(_si, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.scipy.integrate' has no attribute {name!r}") from None
+__getattr__ = forward_getattr(_si, __name__)  # every other name of scipy.integrate

@@ -17,7 +17,7 @@ import scipy.linalg as _sl
 
 from .. import linalg_grads as _linalg_grads  # noqa: F401  (numpy.linalg gradients)
 from ..core import Primitive, _raw
-from ._wrap import reexport
+from ._wrap import forward_getattr, reexport
 
 __all__ = ["solve_triangular", "sqrtm", "solve_sylvester", "expm", "cholesky", "cho_factor",
            "cho_solve", "inv", "det", "solve", "eigh", "svd", "norm"]
@@ -268,9 +268,4 @@ def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):
 reexport(_sl, "scipy.linalg", globals())
 
 
-def __getattr__(name):
-    """Every other name of scipy.linalg."""
-    try:
-        return getattr(_sl, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.scipy.linalg' has no attribute {name!r}") from None
+__getattr__ = forward_getattr(_sl, __name__)  # every other name of scipy.linalg

@@ -19,7 +19,7 @@ import scipy.signal as _ss
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core import Primitive, _raw
-from ._wrap import reexport
+from ._wrap import forward_getattr, reexport
 
 __all__ = ["convolve"]
 
@@ -150,9 +150,4 @@ def convolve(A, B, axes=None, dot_axes=((), ()), mode="full"):
 reexport(_ss, "scipy.signal", globals())
 
 
-def __getattr__(name):
-    """Every other name of scipy.signal."""
-    try:
-        return getattr(_ss, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.scipy.signal' has no attribute {name!r}") from None
+__getattr__ = forward_getattr(_ss, __name__)  # every other name of scipy.signal

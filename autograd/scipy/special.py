@@ -15,15 +15,11 @@ import scipy.special as _sp
 
 from .. import special_grads as _special_grads  # noqa: F401
 from .. import special_extra_grads as _special_extra  # noqa: F401
+from ._wrap import forward_getattr as _forward_getattr
 from scipy.special import *  # noqa: F401,F403,E402
 
 # HIPS autograd's aliases
 from scipy.special import psi, digamma, jn, logsumexp, polygamma, multigammaln  # noqa: F401,E402
 
 
-def __getattr__(name):
-    """Every other name of scipy.special."""
-    try:
-        return getattr(_sp, name)
-    except AttributeError:
-        raise AttributeError(f"module 'autograd.scipy.special' has no attribute {name!r}") from None
+__getattr__ = _forward_getattr(_sp, __name__)  # every other name of scipy.special
