@@ -432,7 +432,7 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     B0, dt = bs[0], xw.dtype
     lstm, gru = mode == "lstm", mode == "gru"
     out = np.empty((N + B0 * (2 if lstm else 1)) * H, dt)
-    c = SimpleNamespace(ws=ws, xw=xw, bW=bW, bR=bR, H=H, Y=out[:N * H].reshape(N, H),
+    c = SimpleNamespace(xw=xw, bW=bW, bR=bR, H=H, Y=out[:N * H].reshape(N, H),
                         Rt=np.ascontiguousarray(R.T),
                         hz=np.zeros((B0, H), dt) if h0 is None else np.ascontiguousarray(h0))
     if lstm:
@@ -443,18 +443,17 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
         c.gates, c.ghn = np.empty((N, GH), dt), np.empty((N, H), dt)
     else:
         c.b = bW + bR
-    _forward_rows(c, 0, B0)
-    del c.ws      # no ws <-> c cycle: the buffers go as soon as the tape lets go of ws
+    _forward_rows(ws, c, 0, B0)
     ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), c.Y)
     if lstm:
         ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.cbuf)
-    ws.saved = c
+    ws.saved = c      # c never points back at ws: no cycle keeping the buffers alive
     return out
 
 
-def _forward_rows(c, lo, hi):
+def _forward_rows(ws, c, lo, hi):
     """The forward recurrence of sequences lo:hi."""
-    ws, H, Y, Rt, xw = c.ws, c.H, c.Y, c.Rt, c.xw
+    H, Y, Rt, xw = c.H, c.Y, c.Rt, c.xw
     mode, dt = ws.mode, xw.dtype
     tmph, tmpc, tmp = (np.empty((hi - lo, H), dt) for _ in range(3))
     if mode == "gru":
@@ -560,9 +559,7 @@ def _backward(dy, y, xw, h0, c0, ws):
         c.dcs = np.zeros((B0, H), dt) if dcN is None else np.array(dcN, dt)
     elif gru:
         c.dXn = np.empty((N, H), dt)
-    c.ws = ws
-    _backward_rows(c, 0, B0)
-    del c.ws
+    _backward_rows(ws, c, 0, B0)
     dG = c.dG
     dR = _state_product(dG, c.Y, c.hz, h0 is not None, ws)
     if gru:
@@ -576,9 +573,9 @@ def _backward(dy, y, xw, h0, c0, ws):
             c.dcs if lstm and c0 is not None else None)
 
 
-def _backward_rows(c, lo, hi):
+def _backward_rows(ws, c, lo, hi):
     """The backward recurrence of sequences lo:hi (steps in reverse order)."""
-    ws, H, Y, dY, Rt, dhs = c.ws, c.H, c.Y, c.dY, c.Rt, c.dhs
+    H, Y, dY, Rt, dhs = c.H, c.Y, c.dY, c.Rt, c.dhs
     mode, dt = ws.mode, Y.dtype
     a, b, tmph, tmpc = (np.empty((hi - lo, H), dt) for _ in range(4))
     for t, p in reversed(list(ws.steps())):
