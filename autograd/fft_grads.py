@@ -11,19 +11,11 @@ real part when ``x`` is real.  The DFT matrix is symmetric for every
 """
 import numpy as np
 
+from .complex_grads import match as match_real  # g as the gradient of x: real part for real x
 from .core import FUNCTIONS, _raw
 from .numpy_grads import defgrad
 
 _fft, _ifft, _rfft, _irfft = np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft
-
-
-def _is_complex(x):
-    return np.iscomplexobj(_raw(x))
-
-
-def match_real(x, g):
-    """g as the gradient of x: its real part when x is real."""
-    return np.real(g) if _is_complex(g) and not _is_complex(x) else g
 
 
 def fit(a, length, axis):

@@ -10,13 +10,9 @@ differentiate a function of a symmetric matrix built from the parameter
 import numpy as np
 
 from .core import FUNCTIONS, Primitive, _raw, zerograd
-from .numpy_grads import _T, _matmul, _shape, defgrad, diagonal, outer, tensordot, trace
+from .numpy_grads import _T as _mT, _matmul, _shape, defgrad, diagonal, outer, tensordot, trace
 
 LA = np.linalg
-
-
-def _mT(a):
-    return np.swapaxes(a, -1, -2)
 
 
 def _scalar_to_matrix(dy):
@@ -361,7 +357,7 @@ FUNCTIONS.update({
     LA.slogdet: slogdet, LA.eigh: eigh, LA.eigvalsh: eigvalsh, LA.svd: svd, LA.norm: norm,
     LA.matrix_power: matrix_power, LA.multi_dot: multi_dot,
     LA.matmul: _matmul, LA.outer: outer, LA.trace: _la_trace, LA.diagonal: _la_diagonal,
-    LA.tensordot: _la_tensordot, LA.matrix_transpose: _T,
+    LA.tensordot: _la_tensordot, LA.matrix_transpose: _mT,
 })
 if hasattr(LA, "svdvals"):
     FUNCTIONS.update({LA.svdvals: svdvals, LA.vector_norm: vector_norm,

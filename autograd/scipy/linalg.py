@@ -16,23 +16,13 @@ import numpy as np
 import scipy.linalg as _sl
 
 from .. import linalg_grads as _linalg_grads  # noqa: F401  (numpy.linalg gradients)
+from ..complex_grads import is_complex as _is_complex, match as _match
 from ..core import Primitive, _raw
+from ..numpy_grads import _T
 from ._wrap import forward_getattr, reexport
 
 __all__ = ["solve_triangular", "sqrtm", "solve_sylvester", "expm", "cholesky", "cho_factor",
            "cho_solve", "inv", "det", "solve", "eigh", "svd", "norm"]
-
-
-def _T(a):
-    return np.swapaxes(a, -1, -2)
-
-
-def _is_complex(x):
-    return np.iscomplexobj(_raw(x))
-
-
-def _match(x, g):
-    return np.real(g) if _is_complex(g) and not _is_complex(x) else g
 
 
 # ------------------------------------------------------------ solve_triangular
