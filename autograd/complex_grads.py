@@ -34,7 +34,7 @@ import numpy as np
 
 from . import numpy_grads as _numpy_grads  # noqa: F401  (these rules replace some of its rules)
 from .core import FUNCTIONS, UFUNCS, Primitive, _raw
-from .linalg_grads import _eigh_v, _eigh_w  # the same raw functions, complex rules
+from .linalg_grads import _eigh_v, _eigh_w, named_result  # raw eigh; rules below
 from .numpy_grads import defgrad
 
 
@@ -220,8 +220,7 @@ def _eigh(a, UPLO="L"):
     if not is_complex(a) and _eigh_real is not None:
         return _eigh_real(a, UPLO)
     w, v = _eigh_w_prim(a, UPLO), _eigh_v_prim(a, UPLO)
-    result = getattr(getattr(np.linalg, "_linalg", None), "EighResult", None)
-    return result(w, v) if result is not None else (w, v)
+    return named_result("EighResult", w, v)
 
 
 def _eigvalsh(a, UPLO="L"):
@@ -277,8 +276,7 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if not compute_uv:
         return s
     u, vh = _svd_u_prim(a, full_matrices), _svd_vh_prim(a, full_matrices)
-    result = getattr(getattr(np.linalg, "_linalg", None), "SVDResult", None)
-    return result(u, s, vh) if result is not None else (u, s, vh)
+    return named_result("SVDResult", u, s, vh)
 
 
 FUNCTIONS[np.linalg.svd] = _svd

@@ -15,6 +15,13 @@ from .numpy_grads import _T as _mT, _matmul, _shape, defgrad, diagonal, outer, t
 LA = np.linalg
 
 
+def named_result(kind, *parts):
+    """parts as numpy's named result tuple ``kind`` (numpy >= 2, e.g. EighResult),
+    a plain tuple where numpy has none."""
+    cls = getattr(getattr(np.linalg, "_linalg", None), kind, None)
+    return cls(*parts) if cls is not None else parts
+
+
 def _scalar_to_matrix(dy):
     """dy of a (stack of) scalars, ready to scale (stacks of) matrices."""
     return np.expand_dims(np.expand_dims(dy, -1), -1)
@@ -44,8 +51,7 @@ _logabsdet_prim = Primitive(_logabsdet, (lambda dy, y, a: _scalar_to_matrix(dy) 
 def slogdet(a):
     """np.linalg.slogdet on recorded values: (sign, plain; logabsdet, recorded)."""
     sign = np.linalg.slogdet(_raw(a))[0]
-    return np.linalg._linalg.SlogdetResult(sign, _logabsdet_prim(a)) \
-        if hasattr(np.linalg, "_linalg") else (sign, _logabsdet_prim(a))
+    return named_result("SlogdetResult", sign, _logabsdet_prim(a))
 
 
 def _is_vector_rhs(a, b):
@@ -153,7 +159,7 @@ def eigh(a, UPLO="L"):
     """np.linalg.eigh on recorded values: (eigenvalues, eigenvectors), both recorded.
     Eigenvector gradients assume distinct eigenvalues."""
     w, v = _eigh_w_prim(a, UPLO), _eigh_v_prim(a, UPLO)
-    return np.linalg._linalg.EighResult(w, v) if hasattr(np.linalg, "_linalg") else (w, v)
+    return named_result("EighResult", w, v)
 
 
 def eigvalsh(a, UPLO="L"):
@@ -232,8 +238,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if full_matrices and m != n:
         raise NotImplementedError("svd: the gradient of the full factorization of a "
                                   "non-square matrix is not defined; use full_matrices=False")
-    parts = (_svd_u_prim(a), _svdvals_prim(a), _svd_vt_prim(a))
-    return np.linalg._linalg.SVDResult(*parts) if hasattr(np.linalg, "_linalg") else parts
+    return named_result("SVDResult", _svd_u_prim(a), _svdvals_prim(a), _svd_vt_prim(a))
 
 
 def svdvals(x):
@@ -421,7 +426,7 @@ def qr(a, mode="reduced"):
         raise NotImplementedError("qr: mode='complete' of a tall matrix is not differentiable; "
                                   "use mode='reduced'")
     q, r = _qr_q_prim(a), _qr_r_prim(a)
-    return np.linalg._linalg.QRResult(q, r) if hasattr(np.linalg, "_linalg") else (q, r)
+    return named_result("QRResult", q, r)
 
 
 def lstsq(a, b, rcond=None):
