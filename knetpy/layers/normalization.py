@@ -297,6 +297,36 @@ def _vec(v, C):
 
 # ------------------------------------------------------------------ functional forms
 
+def _running_stats_args(fname, x, min_ndim, scale, bias, running_mean, running_var, training,
+                        activation, momentum, epsilon):
+    """The argument checks batchnorm and instancenorm share (errors name ``fname``).
+
+    Returns ``(xr, eps, momentum, scale, bias, running_mean, running_var,
+    training, out)``: the checked arguments, ``training`` resolved from
+    ``training()`` when None, and ``out`` the finished ``(y, NormStats)`` when
+    not training with running statistics given (normalized by them), else
+    None.
+    """
+    xr = _check_x(x, fname, min_ndim)
+    eps = _check_eps(epsilon, fname)
+    m = _check_momentum(momentum, fname)
+    _check_act(activation, fname)
+    C = xr.shape[1]
+    scale, bias = _check_vec(scale, C, fname, "scale"), _check_vec(bias, C, fname, "bias")
+    running_mean = _check_vec(running_mean, C, fname, "running_mean")
+    running_var = _check_vec(running_var, C, fname, "running_var")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{fname}: running_mean and running_var must both be given or both "
+                         f"be None")
+    if training is None:
+        training = _recording()
+    out = None
+    if not training and running_mean is not None:
+        y = _affine_stats(x, running_mean, running_var, scale, bias, eps)
+        out = _act(y, activation), NormStats(running_mean, running_var)
+    return xr, eps, m, scale, bias, running_mean, running_var, training, out
+
+
 def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, training=None,
               activation=None, momentum=0.1, epsilon=1e-5):
     """batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None,
@@ -327,24 +357,13 @@ def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, tra
     >>> np.round(y.ravel(), 4), st.running_mean
     (array([-1.,  1.]), array([0.2]))
     """
-    xr = _check_x(x, "batchnorm")
-    eps = _check_eps(epsilon, "batchnorm")
-    m = _check_momentum(momentum, "batchnorm")
-    _check_act(activation, "batchnorm")
-    C = xr.shape[1]
-    scale, bias = _check_vec(scale, C, "batchnorm", "scale"), _check_vec(bias, C, "batchnorm",
-                                                                         "bias")
-    running_mean = _check_vec(running_mean, C, "batchnorm", "running_mean")
-    running_var = _check_vec(running_var, C, "batchnorm", "running_var")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("batchnorm: running_mean and running_var must both be given or both "
-                         "be None")
-    if training is None:
-        training = _recording()
+    xr, eps, m, scale, bias, running_mean, running_var, training, out = _running_stats_args(
+        "batchnorm", x, 2, scale, bias, running_mean, running_var, training, activation,
+        momentum, epsilon)
+    if out is not None:
+        return out
     have_stats = running_mean is not None
-    if not training and have_stats:
-        y = _affine_stats(x, running_mean, running_var, scale, bias, eps)
-        return _act(y, activation), NormStats(running_mean, running_var)
+    C = xr.shape[1]
     n = xr.size // C
     if n < 2:
         raise ValueError(f"batchnorm: batch statistics need more than one value per channel, "
@@ -413,24 +432,13 @@ def instancenorm(x, scale=None, bias=None, running_mean=None, running_var=None, 
     >>> y.round(4)
     array([[[-1.,  1.]]])
     """
-    xr = _check_x(x, "instancenorm", 3)
-    eps = _check_eps(epsilon, "instancenorm")
-    m = _check_momentum(momentum, "instancenorm")
-    _check_act(activation, "instancenorm")
-    C = xr.shape[1]
-    scale, bias = (_check_vec(scale, C, "instancenorm", "scale"),
-                   _check_vec(bias, C, "instancenorm", "bias"))
-    running_mean = _check_vec(running_mean, C, "instancenorm", "running_mean")
-    running_var = _check_vec(running_var, C, "instancenorm", "running_var")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("instancenorm: running_mean and running_var must both be given or "
-                         "both be None")
-    if training is None:
-        training = _recording()
+    xr, eps, m, scale, bias, running_mean, running_var, training, out = _running_stats_args(
+        "instancenorm", x, 3, scale, bias, running_mean, running_var, training, activation,
+        momentum, epsilon)
+    if out is not None:
+        return out
     have_stats = running_mean is not None
-    if not training and have_stats:
-        y = _affine_stats(x, running_mean, running_var, scale, bias, eps)
-        return _act(y, activation), NormStats(running_mean, running_var)
+    C = xr.shape[1]
     axes = tuple(range(2, xr.ndim))
     L = xr.size // (xr.shape[0] * C)
     shape = _chan_shape(xr)
