@@ -57,6 +57,16 @@ def _act_name(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
+def _repr_act_bias(s, layer):
+    """``s`` plus the extra_repr tail of Dense, Bilinear and Scale: the activation
+    unless identity, then ``use_bias=False`` when the layer has no bias."""
+    if layer.activation is not identity:
+        s += f", {_act_name(layer.activation)}"
+    if layer.bias is None:
+        s += ", use_bias=False"
+    return s
+
+
 def _check_dim(v, fname, arg):
     if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
         raise ValueError(f"{fname}: {arg} must be a positive int, got {v!r}")
@@ -128,12 +138,7 @@ class Dense(Layer):
         return self.activation(y)
 
     def extra_repr(self):
-        s = f"{self.in_dims} => {self.out_dims}"
-        if self.activation is not identity:
-            s += f", {_act_name(self.activation)}"
-        if self.bias is None:
-            s += ", use_bias=False"
-        return s
+        return _repr_act_bias(f"{self.in_dims} => {self.out_dims}", self)
 
 
 class Bilinear(Layer):
@@ -197,12 +202,7 @@ class Bilinear(Layer):
         return self.activation(np.reshape(z, lead + (self.out_dims,)))
 
     def extra_repr(self):
-        s = f"({self.in1}, {self.in2}) => {self.out_dims}"
-        if self.activation is not identity:
-            s += f", {_act_name(self.activation)}"
-        if self.bias is None:
-            s += ", use_bias=False"
-        return s
+        return _repr_act_bias(f"({self.in1}, {self.in2}) => {self.out_dims}", self)
 
 
 def _ones(*shape, dtype=np.float32):
@@ -244,12 +244,7 @@ class Scale(Layer):
         return self.activation(y)
 
     def extra_repr(self):
-        s = ", ".join(str(d) for d in self.dims)
-        if self.activation is not identity:
-            s += f", {_act_name(self.activation)}"
-        if self.bias is None:
-            s += ", use_bias=False"
-        return s
+        return _repr_act_bias(", ".join(str(d) for d in self.dims), self)
 
 
 def _rand(*shape, dtype=np.float32):
