@@ -62,8 +62,18 @@ def windows(x, window, stride, pads, dilation, padval, fname="pool"):
     return xf[:, :, flat]
 
 
-def _lp(g, p, axis):
-    return np.sum(np.abs(g) ** p, axis=axis) ** (1.0 / p)
+def _reduce(kind, g, p, axis=-1, keepdims=False):
+    """Pool ``g`` over ``axis`` by ``kind``: "max", "mean" or "lp" (the p-norm)."""
+    if kind == "max":
+        return np.max(g, axis=axis, keepdims=keepdims)
+    if kind == "mean":
+        return np.mean(g, axis=axis, keepdims=keepdims)
+    return np.sum(np.abs(g) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+def _check_p(p, fname):
+    if not isinstance(p, numbers.Real) or p <= 0:
+        raise ValueError(f"{fname}: p must be a positive number, got {p!r}")
 
 
 class _Pool(Layer):
@@ -79,8 +89,8 @@ class _Pool(Layer):
         self.dilation = ntuple(dilation, D, type(self).__name__, "dilation")
         self.pad = pad
         expand_pad(pad, self.window, self.dilation, self.stride, type(self).__name__)  # validate
-        if self.kind == "lp" and (not isinstance(p, numbers.Real) or p <= 0):
-            raise ValueError(f"{type(self).__name__}: p must be a positive number, got {p!r}")
+        if self.kind == "lp":
+            _check_p(p, type(self).__name__)
         self.p = p
 
     def __call__(self, x):
@@ -89,11 +99,7 @@ class _Pool(Layer):
         pads = expand_pad(self.pad, self.window, self.dilation, self.stride, fname)
         padval = -np.inf if self.kind == "max" else 0.0
         g = windows(x, self.window, self.stride, pads, self.dilation, padval, fname)
-        if self.kind == "max":
-            return np.max(g, axis=-1)
-        if self.kind == "mean":
-            return np.mean(g, axis=-1)
-        return _lp(g, self.p, -1)
+        return _reduce(self.kind, g, self.p)
 
     def extra_repr(self):
         s = ", ".join(map(str, self.window))
@@ -143,18 +149,14 @@ class _Global(Layer):
     kind = None
 
     def __init__(self, p=2):
-        if self.kind == "lp" and (not isinstance(p, numbers.Real) or p <= 0):
-            raise ValueError(f"GlobalLPPool: p must be a positive number, got {p!r}")
+        if self.kind == "lp":
+            _check_p(p, "GlobalLPPool")
         self.p = p
 
     def __call__(self, x):
         s = _spatial(x, None, type(self).__name__)
         axes = tuple(range(2, len(s)))
-        if self.kind == "max":
-            return np.max(x, axis=axes, keepdims=True)
-        if self.kind == "mean":
-            return np.mean(x, axis=axes, keepdims=True)
-        return np.sum(np.abs(x) ** self.p, axis=axes, keepdims=True) ** (1.0 / self.p)
+        return _reduce(self.kind, x, self.p, axes, keepdims=True)
 
     def extra_repr(self):
         return f"p={self.p}" if self.kind == "lp" else ""
@@ -209,8 +211,8 @@ class _Adaptive(Layer):
             output_size = (output_size,)
         self.output_size = ntuple(output_size, len(output_size), type(self).__name__,
                                   "output_size")
-        if self.kind == "lp" and (not isinstance(p, numbers.Real) or p <= 0):
-            raise ValueError(f"AdaptiveLPPool: p must be a positive number, got {p!r}")
+        if self.kind == "lp":
+            _check_p(p, "AdaptiveLPPool")
         self.p = p
 
     def __call__(self, x):
@@ -218,11 +220,7 @@ class _Adaptive(Layer):
         s = _spatial(x, len(self.output_size), fname)
         window, stride = adaptive_window(s[2:], self.output_size, fname)
         g = windows(x, window, stride, [(0, 0)] * len(window), (1,) * len(window), 0.0, fname)
-        if self.kind == "max":
-            return np.max(g, axis=-1)
-        if self.kind == "mean":
-            return np.mean(g, axis=-1)
-        return _lp(g, self.p, -1)
+        return _reduce(self.kind, g, self.p)
 
     def extra_repr(self):
         s = f"{self.output_size}"
