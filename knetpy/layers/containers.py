@@ -15,8 +15,9 @@ __all__ = ["Chain", "Parallel", "BranchLayer", "PairwiseFusion", "SkipConnection
            "RepeatedLayer", "AlternatePrecision"]
 
 
-def _collect(fname, layers, named):
-    """Ordered dict name -> layer from positional and keyword layers."""
+def _collect(fname, layers, named, nonempty=False):
+    """Ordered dict name -> layer from positional and keyword layers (at least
+    one when ``nonempty``)."""
     if layers and named:
         raise TypeError(f"{fname}: give the layers either positionally or as keywords, not both")
     out = {}
@@ -28,6 +29,8 @@ def _collect(fname, layers, named):
             layers = tuple(layers[0])
         for i, v in enumerate(layers):
             out[f"layer_{i}"] = as_layer(v)
+    if nonempty and not out:
+        raise ValueError(f"{fname}: needs at least one layer")
     return out
 
 
@@ -124,9 +127,7 @@ class Parallel(_Container):
             raise TypeError(f"Parallel: connection must be None, a function or a Layer, "
                             f"got {type(connection).__name__}")
         self.connection = connection
-        self.layers = _collect("Parallel", layers, named)
-        if not self.layers:
-            raise ValueError("Parallel: needs at least one layer")
+        self.layers = _collect("Parallel", layers, named, nonempty=True)
         self.name = name
 
     def __call__(self, x):
@@ -161,9 +162,7 @@ class BranchLayer(_Container):
         if fusion is not None and not callable(fusion):
             raise TypeError(f"BranchLayer: fusion must be None, a function or a Layer, "
                             f"got {type(fusion).__name__}")
-        self.layers = _collect("BranchLayer", layers, named)
-        if not self.layers:
-            raise ValueError("BranchLayer: needs at least one layer")
+        self.layers = _collect("BranchLayer", layers, named, nonempty=True)
         self.fusion = fusion
         self.name = name
 
@@ -191,9 +190,7 @@ class PairwiseFusion(_Container):
             raise TypeError(f"PairwiseFusion: connection must be a function or a Layer, "
                             f"got {type(connection).__name__}")
         self.connection = connection
-        self.layers = _collect("PairwiseFusion", layers, named)
-        if not self.layers:
-            raise ValueError("PairwiseFusion: needs at least one layer")
+        self.layers = _collect("PairwiseFusion", layers, named, nonempty=True)
         self.name = name
 
     def __call__(self, x):
