@@ -3,6 +3,7 @@
 Here a value being differentiated is a ``Param`` or a recorded ``Result``;
 both derive from ``autograd.core.Value``, which ``ArrayBox`` names.
 
+>>> import numpy as np
 >>> from autograd import Param
 >>> isinstance(Param(np.ones(2)), ArrayBox)
 True

@@ -44,5 +44,4 @@ def inside(cond, value, outside):
     return np.where(cond, value, outside)
 
 
-def raw(x):
-    return _raw(x)
+raw = _raw  # the plain array of a value (Param, recorded Result or constant)
