@@ -52,6 +52,9 @@ FORMAT = "knetpy-checkpoint"
 VERSION = 1
 _HEADER = 512                     # HDF5 user block: magic + SHA-256 of the rest of the file
 _MAGIC = b"KNETPY-CHECKPOINT sha256="
+# what h5py and the rebuilding code raise on a damaged file (load reports a CheckpointError)
+_MALFORMED = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError)
+
 
 def _h5py():
     import h5py
@@ -598,8 +601,7 @@ def load(path, *names, allow=()):
             out, missing = _read_all(f, names, allowed, path)
         except CheckpointError:
             raise
-        except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError,
-                IndexError) as e:
+        except _MALFORMED as e:
             raise CheckpointError(f"load: {path} is malformed or truncated: "
                                   f"{type(e).__name__}: {e}") from None
     if missing is not None:
@@ -629,8 +631,7 @@ def _read_all(f, names, allowed, path):
             out[n] = r.get(f[n], repr(n))
         except CheckpointError:
             raise
-        except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError,
-                IndexError) as e:
+        except _MALFORMED as e:
             raise CheckpointError(f"load: {path}: item {n!r} is malformed or truncated: "
                                   f"{type(e).__name__}: {e}") from None
     return out, None
