@@ -1,4 +1,4 @@
-"""Small helpers built on the registered numpy functions."""
+"""Small helpers: cat1d, and the module ``__getattr__`` of the numpy/scipy namespaces."""
 import numpy as np
 
 
@@ -11,3 +11,15 @@ def cat1d(*arrays):
     if not arrays:
         raise ValueError("cat1d: needs at least one array")
     return np.concatenate([np.ravel(a) for a in arrays])
+
+
+def forward_getattr(module, name):
+    """A module-level ``__getattr__`` for the module called ``name`` that looks
+    every other attribute up in ``module`` (the numpy or scipy module it
+    stands for)."""
+    def __getattr__(attr):
+        try:
+            return getattr(module, attr)
+        except AttributeError:
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
+    return __getattr__

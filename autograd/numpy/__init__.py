@@ -24,7 +24,7 @@ from .. import numpy_grads as _numpy_grads  # noqa: F401  (gradients of numpy)
 from .. import complex_grads as _complex_grads  # noqa: F401  (complex-aware rules, after numpy_grads)
 from .. import fft_grads as _fft_grads  # noqa: F401
 from ..core import FUNCTIONS as _FUNCTIONS
-from ._forward import forward_getattr as _forward_getattr
+from ..util import forward_getattr as _forward_getattr
 from .creation import array, asarray, asanyarray, c_, full, full_like, r_  # noqa: F401
 from .stacking import append, column_stack, dstack, row_stack, select  # noqa: F401
 from . import fft, linalg, random  # noqa: F401,E402

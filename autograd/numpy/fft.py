@@ -14,7 +14,7 @@ import numpy.fft as _fft
 from numpy.fft import *  # noqa: F401,F403
 
 from .. import fft_grads as _fft_grads  # noqa: F401  (registers the gradients)
-from ._forward import forward_getattr as _forward_getattr
+from ..util import forward_getattr as _forward_getattr
 
 
 __getattr__ = _forward_getattr(_fft, __name__)  # every other name of numpy.fft

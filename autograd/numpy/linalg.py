@@ -12,7 +12,7 @@ True
 """
 import numpy.linalg as _la
 from numpy.linalg import *  # noqa: F401,F403
-from ._forward import forward_getattr as _forward_getattr
+from ..util import forward_getattr as _forward_getattr
 
 try:  # gradients of numpy.linalg, when that module is present
     from .. import linalg_grads as _linalg_grads  # noqa: F401

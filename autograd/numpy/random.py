@@ -6,7 +6,7 @@
 """
 import numpy.random as _npr
 from numpy.random import *  # noqa: F401,F403
-from ._forward import forward_getattr as _forward_getattr
+from ..util import forward_getattr as _forward_getattr
 
 
 __getattr__ = _forward_getattr(_npr, __name__)  # RandomState, default_rng, ...

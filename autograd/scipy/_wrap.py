@@ -50,16 +50,3 @@ def reexport(module, where, namespace, skip=()):
             namespace[name] = guard(obj, where)
         elif not callable(obj) or isinstance(obj, type):
             namespace[name] = obj
-
-
-def forward_getattr(module, name):
-    """A module-level ``__getattr__`` for the module called ``name`` that looks
-    every other attribute up in ``module`` (the scipy module it stands for).
-    (autograd.numpy has the same helper; importing it from there would load
-    autograd.numpy and its registrations.)"""
-    def __getattr__(attr):
-        try:
-            return getattr(module, attr)
-        except AttributeError:
-            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
-    return __getattr__

@@ -21,7 +21,8 @@ import numpy as np
 import scipy.integrate as _si
 
 from ..core import Primitive, Value, _raw, record, sweep
-from ._wrap import forward_getattr, reexport
+from ..util import forward_getattr
+from ._wrap import reexport
 
 __all__ = ["odeint"]
 

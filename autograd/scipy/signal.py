@@ -19,7 +19,8 @@ import scipy.signal as _ss
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core import Primitive, _raw
-from ._wrap import forward_getattr, reexport
+from ..util import forward_getattr
+from ._wrap import reexport
 
 __all__ = ["convolve"]
 

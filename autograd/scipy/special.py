@@ -15,7 +15,7 @@ import scipy.special as _sp
 
 from .. import special_grads as _special_grads  # noqa: F401
 from .. import special_extra_grads as _special_extra  # noqa: F401
-from ._wrap import forward_getattr as _forward_getattr
+from ..util import forward_getattr as _forward_getattr
 from scipy.special import *  # noqa: F401,F403,E402
 
 # HIPS autograd's aliases
