@@ -19,7 +19,8 @@ from .. import linalg_grads as _linalg_grads  # noqa: F401  (numpy.linalg gradie
 from ..complex_grads import is_complex as _is_complex, match as _match
 from ..core import Primitive, _raw
 from ..numpy_grads import _T
-from ._wrap import forward_getattr, reexport
+from ..util import forward_getattr
+from ._wrap import reexport
 
 __all__ = ["solve_triangular", "sqrtm", "solve_sylvester", "expm", "cholesky", "cho_factor",
            "cho_solve", "inv", "det", "solve", "eigh", "svd", "norm"]
