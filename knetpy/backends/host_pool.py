@@ -98,7 +98,7 @@ class _Phases:
     def __init__(self, spatial, window, padding, stride):
         self.spatial = tuple(spatial)
         self.padding, self.stride = tuple(padding), tuple(stride)
-        self.out = tuple(pool_out_size(n, k, p, s)
+        self.out = tuple(1 + (n + 2 * p - k) // s
                          for n, k, p, s in zip(spatial, window, padding, stride))
         axes = []
         for n, k, p, s, o in zip(spatial, window, padding, stride, self.out):
@@ -253,7 +253,8 @@ class PoolKernels:
             ph, masks = _first_max_masks(x, k, p, s, nan_propagate)
             if alpha != 1:
                 g = g * g.dtype.type(alpha)
-            dx = ph.merge((g * e for e in masks), x.shape, g.dtype, self.xp)
+            zero = g.dtype.type(0)       # select, not multiply: a NaN elsewhere stays there
+            dx = ph.merge((self.xp.where(e, g, zero) for e in masks), x.shape, g.dtype, self.xp)
             return dx.astype(np.result_type(dy.dtype, x.dtype), copy=False)
         ph = _Phases(x.shape[2:], k, p, s)
         g = g * _avg_scale(ph, k, mode, alpha, g.dtype, self.xp)
@@ -271,9 +272,10 @@ class PoolKernels:
                              f"got {tuple(g.shape)}")
         ph, masks = _first_max_masks(x, k, p, s, nan_propagate)
         views = ph.views(ph.split(_float(g), 0))
-        acc = views[0] * masks[0]
+        zero = views[0].dtype.type(0)
+        acc = self.xp.where(masks[0], views[0], zero)
         for v, e in zip(views[1:], masks[1:]):
-            acc += v * e
+            acc += self.xp.where(e, v, zero)
         if alpha != 1:
             acc *= acc.dtype.type(alpha)
         return acc.astype(np.result_type(g.dtype, x.dtype), copy=False)
