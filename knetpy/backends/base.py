@@ -103,7 +103,7 @@ class Backend(NNKernels, ConvKernels, PoolKernels, TrainKernels):
     Attributes: ``name`` (``"numpy"``), ``xp`` (the array module, ``numpy``),
     ``device_kernels`` (False: computed by numpy on the host).
 
-    >>> Backend().reduce("sum", np.ones(3), None, False)
+    >>> float(Backend().reduce("sum", np.ones(3), None, False))
     3.0
     """
     name = "numpy"
