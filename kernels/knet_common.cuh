@@ -147,5 +147,18 @@ __device__ __forceinline__ double knet_uniform(unsigned long long seed, long lon
            (1.0 / 9007199254740992.0);
 }
 
+// Geometry of a 2-D or 3-D window op (conv.cu, pool.cu) read from a device int64
+// table: N C D H W  KD KH KW  OD OH OW  pd ph pw  sd sh sw  dd dh dw (2-D: D = 1).
+struct knet_geo {
+    long long N, C, S[3], K[3], O[3], p[3], s[3], d[3];
+    __device__ explicit knet_geo(const long long* g) {
+        N = g[0]; C = g[1];
+        for (int a = 0; a < 3; a++) {
+            S[a] = g[2 + a]; K[a] = g[5 + a]; O[a] = g[8 + a];
+            p[a] = g[11 + a]; s[a] = g[14 + a]; d[a] = g[17 + a];
+        }
+    }
+};
+
 // KNET_BOTH(M) expands M(32, float) and M(64, double): one entry point per dtype.
 #define KNET_BOTH(M) M(32, float) M(64, double)

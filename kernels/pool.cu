@@ -1,93 +1,152 @@
-// pool.cu: 2-D max / average pooling of NCHW images and its gradient.
-// mode 0 max (padding never wins), 1 average counting the padding, 2 average
-// over the cells inside the image.  Window (oh, ow) covers rows
-// oh*sh - ph .. oh*sh - ph + KH - 1 and the matching columns.
-//   pool_T(N, C, H, W, OH, OW, KH, KW, ph, pw, sh, sw, mode, const T* x, T* y)
-//   poolback_T(..same.., const T* x, const T* y, const T* dy, T* dx)
-// The gradient is a gather over the windows that contain each input cell; for max
-// pooling it goes to the first cell (row-major) of the window holding the max.
+// pool.cu: 2-D / 3-D max and average pooling of (N, C, D, H, W) arrays, its gradient
+// and the second-order gather of max pooling (a 2-D image is D = KD = OD = 1).
+// The window of output o covers cells o*s - p .. o*s - p + K - 1 on each axis.
+// mode 0 max: padding is -inf (never wins); NaNs are skipped (fmax: a window is NaN
+// only when all its cells are) unless nanprop, where any NaN makes the window NaN.
+// mode 1 average dividing by the window size (padding counts as 0), mode 2 by the
+// cells inside the input.  alpha scales the result.  The max gradient goes to the
+// first maximum of the window in row-major window order (dropped when that is padding).
+//   pool_T(const long long* geo, int mode, int nanprop, double alpha, const T* x, T* y)
+//   poolback_T(geo, mode, nanprop, alpha, const T* x, const T* dy, T* dx)
+//   poolgather_T(geo, nanprop, alpha, const T* x, const T* g, T* y)   max mode only
+// geo: as knet_geo in knet_common.cuh (dilation 1).
 #include "knet_common.cuh"
 
+// Cell a (0..K-1 per axis) of the window of output o: its offset in the plane, or -1
+// when it lies in the padding.
+__device__ __forceinline__ long long knet_cell(const knet_geo& g, const long long* o,
+                                               const long long* a) {
+    long long off = 0;
+    for (int d = 0; d < 3; d++) {
+        long long q = o[d] * g.s[d] - g.p[d] + a[d];
+        if (q < 0 || q >= g.S[d]) return -1;
+        off = off * g.S[d] + q;
+    }
+    return off;
+}
+
+// The window's maximum (m) and the plane offset of its first maximum (-1: padding).
 template <class T>
-__device__ void knet_pool(int N, int C, int H, int W, int OH, int OW, int KH, int KW, int ph,
-                          int pw, int sh, int sw, int mode, const T* x, T* y) {
-    long long n_out = (long long)N * C * OH * OW;
-    KNET_LOOP(idx, n_out) {
-        int ow = idx % OW, oh = (idx / OW) % OH;
-        const T* xp = x + (idx / ((long long)OH * OW)) * H * W;
-        int h0 = oh * sh - ph, w0 = ow * sw - pw;
-        T acc = mode == 0 ? -knet_inf<T>() : T(0);
-        int count = 0;
-        for (int h = h0; h < h0 + KH; h++) {
-            if (h < 0 || h >= H) continue;
-            for (int w = w0; w < w0 + KW; w++) {
-                if (w < 0 || w >= W) continue;
-                T v = xp[h * W + w];
-                acc = mode == 0 ? knet_max(acc, v) : acc + v;
-                count++;
-            }
+__device__ long long knet_first_max(const knet_geo& g, const long long* o, const T* xp,
+                                    int nanprop, T* m_out) {
+    long long K = g.K[0] * g.K[1] * g.K[2];
+    T m = 0;
+    for (long long k = 0; k < K; k++) {
+        long long a[3] = {k / (g.K[1] * g.K[2]), (k / g.K[2]) % g.K[1], k % g.K[2]};
+        long long off = knet_cell(g, o, a);
+        T v = off < 0 ? -knet_inf<T>() : xp[off];
+        if (k == 0) m = v;
+        else if (nanprop) m = (v > m || v != v || m != m) ? (m != m ? m : v) : m;
+        else m = (v > m || m != m) ? v : m;
+    }
+    *m_out = m;
+    for (long long k = 0; k < K; k++) {
+        long long a[3] = {k / (g.K[1] * g.K[2]), (k / g.K[2]) % g.K[1], k % g.K[2]};
+        long long off = knet_cell(g, o, a);
+        T v = off < 0 ? -knet_inf<T>() : xp[off];
+        if (v == m || (v != v && m != m)) return off;
+    }
+    return -1;
+}
+
+// Cells of the window of output o inside the input.
+__device__ __forceinline__ long long knet_inside(const knet_geo& g, const long long* o) {
+    long long c = 1;
+    for (int d = 0; d < 3; d++) {
+        long long lo = o[d] * g.s[d] - g.p[d], hi = lo + g.K[d];
+        c *= knet_min(hi, g.S[d]) - knet_max(lo, 0LL);
+    }
+    return c;
+}
+
+template <class T>
+__device__ void knet_pool(const long long* geo, int mode, int nanprop, double alpha, const T* x,
+                          T* y) {
+    knet_geo g(geo);
+    long long P = g.O[0] * g.O[1] * g.O[2], plane = g.S[0] * g.S[1] * g.S[2];
+    long long K = g.K[0] * g.K[1] * g.K[2];
+    KNET_LOOP(idx, g.N * g.C * P) {
+        long long t = idx % P, o[3];
+        for (int d = 2; d >= 0; d--) { o[d] = t % g.O[d]; t /= g.O[d]; }
+        const T* xp = x + (idx / P) * plane;
+        if (mode == 0) {
+            T m;
+            knet_first_max(g, o, xp, nanprop, &m);
+            y[idx] = alpha == 1 ? m : m * T(alpha);
+            continue;
         }
-        if (mode == 1) acc /= T(KH * KW);
-        if (mode == 2) acc /= T(count);
-        y[idx] = acc;
+        T acc = 0;
+        for (long long k = 0; k < K; k++) {
+            long long a[3] = {k / (g.K[1] * g.K[2]), (k / g.K[2]) % g.K[1], k % g.K[2]};
+            long long off = knet_cell(g, o, a);
+            acc += off < 0 ? T(0) : xp[off];
+        }
+        y[idx] = acc * T(alpha / double(mode == 1 ? K : knet_inside(g, o)));
     }
 }
 
 template <class T>
-__device__ void knet_poolback(int N, int C, int H, int W, int OH, int OW, int KH, int KW, int ph,
-                              int pw, int sh, int sw, int mode, const T* x, const T* y,
-                              const T* dy, T* dx) {
-    long long n_in = (long long)N * C * H * W;
-    KNET_LOOP(idx, n_in) {
-        int w = idx % W, h = (idx / W) % H;
-        long long plane = idx / ((long long)H * W);
-        const T* xp = x + plane * H * W;
-        T s = 0;
-        // only the windows whose range contains (h, w): oh*sh - ph <= h <= oh*sh - ph + KH - 1
-        int lo_h = h + ph - KH + 1, lo_w = w + pw - KW + 1;
-        int oh_lo = lo_h <= 0 ? 0 : (lo_h + sh - 1) / sh, oh_hi = knet_min(OH - 1, (h + ph) / sh);
-        int ow_lo = lo_w <= 0 ? 0 : (lo_w + sw - 1) / sw, ow_hi = knet_min(OW - 1, (w + pw) / sw);
-        for (int oh = oh_lo; oh <= oh_hi; oh++) {
-            int h0 = oh * sh - ph;
-            for (int ow = ow_lo; ow <= ow_hi; ow++) {
-                int w0 = ow * sw - pw;
-                long long o = plane * OH * OW + (long long)oh * OW + ow;
-                if (mode == 0) {
-                    int first = -1;                      // first in-image cell equal to the max
-                    for (int hh = h0; hh < h0 + KH && first < 0; hh++) {
-                        if (hh < 0 || hh >= H) continue;
-                        for (int ww = w0; ww < w0 + KW; ww++) {
-                            if (ww < 0 || ww >= W) continue;
-                            if (xp[hh * W + ww] == y[o]) { first = hh * W + ww; break; }
-                        }
-                    }
-                    if (first == h * W + w) s += dy[o];
-                } else {
-                    int count = KH * KW;
-                    if (mode == 2) {
-                        int ch = 0, cw = 0;
-                        for (int hh = h0; hh < h0 + KH; hh++) ch += hh >= 0 && hh < H;
-                        for (int ww = w0; ww < w0 + KW; ww++) cw += ww >= 0 && ww < W;
-                        count = ch * cw;
-                    }
-                    s += dy[o] / T(count);
-                }
-            }
+__device__ void knet_poolback(const long long* geo, int mode, int nanprop, double alpha,
+                              const T* x, const T* dy, T* dx) {
+    knet_geo g(geo);
+    long long P = g.O[0] * g.O[1] * g.O[2], plane = g.S[0] * g.S[1] * g.S[2];
+    long long K = g.K[0] * g.K[1] * g.K[2];
+    KNET_LOOP(idx, g.N * g.C * plane) {
+        long long t = idx % plane, q[3], lo[3], hi[3];
+        for (int d = 2; d >= 0; d--) { q[d] = t % g.S[d]; t /= g.S[d]; }
+        long long base = idx / plane;                      // n*C + c
+        const T* xp = x + base * plane;
+        for (int d = 0; d < 3; d++) {     // windows holding q: o*s - p <= q <= o*s - p + K - 1
+            long long l = q[d] + g.p[d] - g.K[d] + 1;
+            lo[d] = l <= 0 ? 0 : (l + g.s[d] - 1) / g.s[d];
+            hi[d] = knet_min(g.O[d] - 1, (q[d] + g.p[d]) / g.s[d]);
         }
+        long long self = (q[0] * g.S[1] + q[1]) * g.S[2] + q[2];
+        T s = 0;
+        long long o[3];
+        for (o[0] = lo[0]; o[0] <= hi[0]; o[0]++)
+            for (o[1] = lo[1]; o[1] <= hi[1]; o[1]++)
+                for (o[2] = lo[2]; o[2] <= hi[2]; o[2]++) {
+                    long long oi = base * P + (o[0] * g.O[1] + o[1]) * g.O[2] + o[2];
+                    if (mode == 0) {
+                        T m;
+                        if (knet_first_max(g, o, xp, nanprop, &m) == self)
+                            s += alpha == 1 ? dy[oi] : dy[oi] * T(alpha);
+                    } else {
+                        s += dy[oi] * T(alpha / double(mode == 1 ? K : knet_inside(g, o)));
+                    }
+                }
         dx[idx] = s;
     }
 }
 
+template <class T>
+__device__ void knet_poolgather(const long long* geo, int nanprop, double alpha, const T* x,
+                                const T* gx, T* y) {
+    knet_geo g(geo);
+    long long P = g.O[0] * g.O[1] * g.O[2], plane = g.S[0] * g.S[1] * g.S[2];
+    KNET_LOOP(idx, g.N * g.C * P) {
+        long long t = idx % P, o[3];
+        for (int d = 2; d >= 0; d--) { o[d] = t % g.O[d]; t /= g.O[d]; }
+        long long base = (idx / P) * plane;
+        T m;
+        long long off = knet_first_max(g, o, x + base, nanprop, &m);
+        T v = off < 0 ? T(0) : gx[base + off];
+        y[idx] = alpha == 1 ? v : v * T(alpha);
+    }
+}
+
 #define KNET_POOL(BITS, T)                                                                    \
-    extern "C" __global__ void pool_##BITS(int N, int C, int H, int W, int OH, int OW, int KH,\
-                                           int KW, int ph, int pw, int sh, int sw, int mode,  \
-                                           const T* x, T* y) {                                \
-        knet_pool(N, C, H, W, OH, OW, KH, KW, ph, pw, sh, sw, mode, x, y);                    \
+    extern "C" __global__ void pool_##BITS(const long long* geo, int mode, int nanprop,       \
+                                           double alpha, const T* x, T* y) {                  \
+        knet_pool(geo, mode, nanprop, alpha, x, y);                                           \
     }                                                                                         \
-    extern "C" __global__ void poolback_##BITS(int N, int C, int H, int W, int OH, int OW,    \
-                                               int KH, int KW, int ph, int pw, int sh,        \
-                                               int sw, int mode, const T* x, const T* y,      \
-                                               const T* dy, T* dx) {                          \
-        knet_poolback(N, C, H, W, OH, OW, KH, KW, ph, pw, sh, sw, mode, x, y, dy, dx);        \
+    extern "C" __global__ void poolback_##BITS(const long long* geo, int mode, int nanprop,   \
+                                               double alpha, const T* x, const T* dy, T* dx) {\
+        knet_poolback(geo, mode, nanprop, alpha, x, dy, dx);                                  \
+    }                                                                                         \
+    extern "C" __global__ void poolgather_##BITS(const long long* geo, int nanprop,           \
+                                                 double alpha, const T* x, const T* g, T* y) {\
+        knet_poolgather(geo, nanprop, alpha, x, g, y);                                        \
     }
 KNET_BOTH(KNET_POOL)

@@ -688,7 +688,7 @@ def _kernel_backend(*arrays):
     """The backend of the first KnetArray among ``arrays`` that lives on a
     backend with the fused cell kernels; None when there is none."""
     for a in arrays:
-        if isinstance(a, KnetArray) and hasattr(a.backend, "lstm"):
+        if isinstance(a, KnetArray) and a.backend.device_kernels:
             return a.backend
     return None
 

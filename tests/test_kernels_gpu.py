@@ -72,12 +72,38 @@ def test_network_kernels(gpu, emu):
     r = np.random.default_rng(3)
     x = r.standard_normal((2, 3, 9, 8)).astype(np.float32)
     same(gpu, emu, "dropout", x, 0.4, 99, rtol=0)        # identical masks on both
-    same(gpu, emu, "im2col", x, 3, 3, 1, 2, 1)
+    same(gpu, emu, "im2col", x, (3, 3), 1, 2, 1)
     for mode in (0, 1, 2):
         same(gpu, emu, "pool", x, 3, 1, 2, mode)
     same(gpu, emu, "bn_stats", x)
     g, c0 = r.standard_normal((4, 20)), r.standard_normal((4, 5))
     same(gpu, emu, "lstm", g, c0)
+
+
+def test_new_device_paths(gpu, emu):
+    """N-D pooling, 3-D im2col/col2im and conv passes, scatter_add, updates."""
+    r = np.random.default_rng(4)
+    x5 = r.standard_normal((2, 3, 5, 6, 7))
+    for mode in (0, 1, 2):
+        same(gpu, emu, "pool", x5, (2, 3, 2), (1, 1, 0), (2, 1, 2), mode, alpha=1.5, rtol=1e-12)
+        y = emu.pool(x5, 2, 1, 1, mode)
+        same(gpu, emu, "poolback", x5, y, r.standard_normal(y.shape), 2, 1, 1, mode, rtol=1e-12)
+    same(gpu, emu, "poolgather", r.standard_normal(x5.shape), x5, 3, 1, 2, rtol=1e-12)
+    col = emu.im2col(x5, 3, 1, 2, 1)
+    same(gpu, emu, "im2col", x5, 3, 1, 2, 1, rtol=0)
+    same(gpu, emu, "col2im", r.standard_normal(col.shape), x5.shape, 3, 1, 2, 1, rtol=1e-12)
+    w = r.standard_normal((4, 3, 2, 2, 2))
+    same(gpu, emu, "conv_forward", w, x5, 1, 1, 1, 0, 1, 1, rtol=1e-10)
+    a, rows, vals = r.standard_normal((9, 4)), np.array([1, 1, 8, 0, 1]), r.standard_normal((5, 4))
+    ga = gpu.copy(a)
+    gpu.scatter_add(ga, gpu.asarray(rows), gpu.asarray(vals))
+    np.testing.assert_allclose(gpu.to_numpy(ga), emu.scatter_add(a.copy(), rows, vals), rtol=1e-12)
+    wg, gg, m, v = (r.standard_normal((7, 5)).astype(np.float32) for _ in range(4))
+    v = np.abs(v)
+    dw, dm, dv = gpu.copy(wg), gpu.copy(m), gpu.copy(v)
+    gpu.adam_(dw, gpu.asarray(gg), dm, dv, 0.01, 0.9, 0.999, 1e-8, 2)
+    emu.adam_(wg, gg, m, v, 0.01, 0.9, 0.999, 1e-8, 2)
+    np.testing.assert_allclose(gpu.to_numpy(dw), wg, rtol=1e-5)
 
 
 def test_gpu_selects_the_cupy_backend():

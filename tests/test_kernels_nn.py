@@ -99,10 +99,10 @@ CONV_CASES = [  # x shape, kh, kw, padding, stride, dilation
 def test_im2col_col2im(be, case, dt):
     shape, kh, kw, pad, stride, dil = case
     x = rnd(shape, dt)
-    col = be.im2col(x, kh, kw, pad, stride, dil)
+    col = be.im2col(x, (kh, kw), pad, stride, dil)
     np.testing.assert_array_equal(col, im2col_reference(x, kh, kw, pad, stride, dil))
     c = rnd(col.shape, dt, 1)
-    back = be.col2im(c, shape, kh, kw, pad, stride, dil)
+    back = be.col2im(c, shape, (kh, kw), pad, stride, dil)
     np.testing.assert_allclose(back, col2im_reference(c, shape, kh, kw, pad, stride, dil),
                                **close(dt))
     # adjoint: <im2col(x), c> == <x, col2im(c)>
@@ -112,7 +112,7 @@ def test_im2col_col2im(be, case, dt):
 
 def test_im2col_makes_convolution_a_matrix_product(be):
     x, w = rnd((2, 3, 6, 7)), rnd((4, 3, 3, 3), seed=1)
-    y = (w.reshape(4, -1) @ be.im2col(x, 3, 3, 1, 1, 1)).reshape(2, 4, 6, 7)
+    y = (w.reshape(4, -1) @ be.im2col(x, (3, 3), 1, 1, 1)).reshape(2, 4, 6, 7)
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
     want = np.zeros((2, 4, 6, 7))
     for i in range(3):
@@ -123,11 +123,11 @@ def test_im2col_makes_convolution_a_matrix_product(be):
 
 def test_conv_geometry_errors(be):
     with pytest.raises(ValueError, match="4-D"):
-        be.im2col(np.ones((3, 3)), 2, 2)
+        be.im2col(np.ones((3, 3)), (2, 2))
     with pytest.raises(ValueError, match="does not fit"):
-        be.im2col(np.ones((1, 1, 2, 2)), 3, 3)
+        be.im2col(np.ones((1, 1, 2, 2)), (3, 3))
     with pytest.raises(ValueError, match="col must have shape"):
-        be.col2im(np.ones((1, 4, 2)), (1, 1, 3, 3), 2, 2)
+        be.col2im(np.ones((1, 4, 2)), (1, 1, 3, 3), (2, 2))
 
 
 # ----------------------------------------------------------------- pooling

@@ -1,37 +1,16 @@
 """The backend seam: every device-specific computation of knetpy goes through here.
 
-A *backend* is a small module that knows one kind of array memory.  knetpy
-ships ``numpy_backend`` (host memory); a CuPy backend (``cupy_backend``, GPU
-memory) plugs in next to it without any change to the operations, because
-ops never touch device arrays directly: ``KnetArray`` routes its numpy
-protocol calls, and the ops route their numeric kernels, to the backend that
-owns the data (``of(array)``).
-
-A backend module provides:
-
-========================  ===================================================
-``name``                  ``"numpy"``, ``"cupy"``, ...
-``xp``                    its array module (``numpy``, ``cupy``)
-``owns(a)``               True when ``a`` is an array of this backend
-``asarray(a, dtype)``     ``a`` as an array of this backend (no copy if it is one)
-``copy(a, dtype)``        a fresh array of this backend holding ``a``'s values
-``to_numpy(a)``           a host numpy copy
-``unary(name, x)``        a one-argument ufunc by numpy name (``"exp"``) or an
-                          activation (``"relu", "sigm", "elu", "selu", "gelu",
-                          "invx"``)
-``binary(name, a, b)``    a two-argument ufunc by numpy name (``"add"``), with
-                          broadcasting; ``a`` or ``b`` may be a scalar
-``reduce(name, x, axis,   ``"sum", "mean", "prod", "max", "min", "var", "std",
-keepdims)``               "all", "any", "argmax", "argmin"``
-``matmul(a, b)``          batched matrix product (numpy's ``matmul`` rules)
-``call(func, args, kw)``  any other numpy function or ufunc method, applied to
-                          arrays of this backend (the general fallback)
-kernels                   ``softmax, logsoftmax, logsumexp, nll_forward,
-                          nll_backward, bn_stats, bn_forward, bn_backward``
-                          (see ``numpy_backend`` for their contracts); written
-                          with numpy calls only, so a backend whose arrays
-                          implement numpy's protocols may reuse them
-========================  ===================================================
+A *backend* knows one kind of array memory and computes every numeric kernel
+of knetpy's ops on it.  ``knetpy.backends.base.Backend`` states the whole
+contract, with a numpy body for each method (see its docstring for the list:
+array basics, softmax family, activation gradients, batchnorm, dropout, RNN
+cells, im2col/col2im and convolution, pooling, optimizer updates,
+scatter_add); ``numpy_backend`` (host memory) is an instance of it.  The
+kernel backend (``kernel_backend.KernelBackend``: the CUDA kernels of
+``knetpy.kernels`` on CuPy, or on the CPU emulator) subclasses it.  Ops never
+touch device arrays directly: ``KnetArray`` routes its numpy protocol calls,
+and the ops route their kernels, to the backend that owns the data
+(``of(array)``), and every method exists on every backend.
 
 ``current()`` is the backend new ``KnetArray``\\ s are allocated with; it is
 numpy unless ``knetpy.gpu(d)`` activated a device.  ``use(name)`` switches it
@@ -43,16 +22,19 @@ numpy unless ``knetpy.gpu(d)`` activated a device.  ``use(name)`` switches it
 """
 import importlib
 
-from . import numpy_backend
+from .base import Backend
 
-__all__ = ["current", "use", "of", "loaded"]
+__all__ = ["current", "use", "of", "loaded", "numpy_backend", "Backend"]
+
+#: the host backend: numpy arrays, computed by the numpy bodies of ``Backend``
+numpy_backend = Backend()
 
 _loaded = {"numpy": numpy_backend}
 _current = numpy_backend
 
 
 def current():
-    """current() -> the backend module new KnetArrays are allocated with.
+    """current() -> the backend new KnetArrays are allocated with.
 
     >>> current().name
     'numpy'
@@ -61,10 +43,11 @@ def current():
 
 
 def use(name):
-    """use(name) -> backend module: make ``name`` (``"numpy"``, ``"cupy"``) current.
+    """use(name) -> backend: make ``name`` (``"numpy"``, ``"cupy"``) current.
 
-    Imports ``knetpy.backends.<name>_backend`` on first use; a missing or
-    unusable backend raises ``RuntimeError`` saying why.
+    Imports ``knetpy.backends.<name>_backend`` on first use; its
+    ``make_backend()`` gives the backend (a module without one is itself the
+    backend); a missing or unusable backend raises ``RuntimeError`` saying why.
 
     >>> use("numpy").name
     'numpy'
@@ -75,7 +58,9 @@ def use(name):
     be = _loaded.get(name)
     if be is None:
         try:
-            be = importlib.import_module(f"{__name__}.{name}_backend")
+            mod = importlib.import_module(f"{__name__}.{name}_backend")
+            make = getattr(mod, "make_backend", None)
+            be = mod if make is None else make()
         except ImportError as e:
             raise RuntimeError(f"use: the {name!r} backend is not available ({e})") from e
         _loaded[name] = be
@@ -84,7 +69,7 @@ def use(name):
 
 
 def loaded():
-    """loaded() -> list of the backend modules imported so far (numpy first)."""
+    """loaded() -> list of the backends made so far (numpy first)."""
     return list(_loaded.values())
 
 
