@@ -34,7 +34,7 @@ import numpy as np
 
 from autograd.core import Param, Primitive, Value, _raw, training
 
-from .dropout import dropout as _kernel_dropout, on_kernel_backend
+from .ops.dropout import dropout as _dropout_op
 from .device import gpu
 from .init import rng, xavier_uniform
 from .knetarray import KnetArray
@@ -267,14 +267,8 @@ def _same_size(a, b):
 
 def _dropout(x, p):
     """Inverted dropout while training() (Knet's RNN drops its input and the
-    input of every upper layer)."""
-    if p <= 0 or not training():
-        return x
-    if on_kernel_backend(x):
-        return _kernel_dropout(x, p, drop=True)
-    xr = _raw(x)
-    keep = (rng().random(xr.shape) >= p).astype(xr.dtype) / xr.dtype.type(1 - p)
-    return x * keep
+    input of every upper layer), by the one dropout op."""
+    return _dropout_op(x, p, drop=p > 0 and training())
 
 
 # ------------------------------------------------------------------ weight layout

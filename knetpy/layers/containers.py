@@ -9,7 +9,8 @@ import numpy as np
 from autograd import Param
 from autograd.core import Value, _raw
 
-from .base import Layer, as_layer, sublayers
+from .base import Layer, sublayers
+from .misc import as_layer
 
 __all__ = ["Chain", "Parallel", "BranchLayer", "PairwiseFusion", "SkipConnection",
            "RepeatedLayer", "AlternatePrecision"]

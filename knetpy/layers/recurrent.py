@@ -24,7 +24,7 @@ import numpy as np
 from autograd import Param
 from autograd.core import _raw
 
-from ..activations import relu, sigm
+from ..ops.activations import relu, sigm
 from ..init import rng
 from ..rnn import _recur, _Recurrence
 from .base import Layer

@@ -14,8 +14,8 @@ import numpy as np
 
 from autograd.core import Value, _raw, primitive, zerograd
 
-from .activations import normalize_axis, softmax
-from .knetarray import KnetArray, run
+from .softmax import normalize_axis, softmax
+from ..knetarray import KnetArray, run
 
 __all__ = ["nll", "accuracy", "zeroone", "bce", "logistic"]
 
