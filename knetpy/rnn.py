@@ -33,7 +33,7 @@ from autograd.core import Param, Primitive, Value, _raw, training
 
 from .ops.dropout import dropout as _dropout_op
 from .device import gpu
-from .init import rng, xavier_uniform
+from .init import xavier_uniform
 from .knetarray import KnetArray
 from .ops.rnn import recur
 

@@ -36,6 +36,12 @@ NormStats.__doc__ = """NormStats(running_mean, running_var): the running statist
 # ------------------------------------------------------------------ argument checks
 
 def check_x(x, fname, min_ndim=2):
+    """check_x(x, fname, min_ndim=2) -> the raw array of ``x``; TypeError or
+    ValueError naming ``fname`` unless it is a float array with ``min_ndim`` dims.
+
+    >>> check_x(np.ones((2, 3)), "batchnorm").shape
+    (2, 3)
+    """
     xr = _raw(x)
     if not hasattr(xr, "shape") or not hasattr(xr, "dtype"):
         raise TypeError(f"{fname}: x must be an array, got {type(xr).__name__}")
@@ -48,12 +54,22 @@ def check_x(x, fname, min_ndim=2):
 
 
 def check_eps(eps, fname, name="epsilon"):
+    """check_eps(eps, fname, name='epsilon') -> float(eps), a non-negative number.
+
+    >>> check_eps(1e-5, "layernorm")
+    1e-05
+    """
     if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not eps >= 0:
         raise ValueError(f"{fname}: {name} must be a non-negative number, got {eps!r}")
     return float(eps)
 
 
 def check_momentum(m, fname):
+    """check_momentum(m, fname) -> float(m), a number in [0, 1].
+
+    >>> check_momentum(0.1, "BatchNorm")
+    0.1
+    """
     if not isinstance(m, numbers.Real) or isinstance(m, bool) or not 0 <= m <= 1:
         raise ValueError(f"{fname}: momentum must be in [0, 1], got {m!r}")
     return float(m)
@@ -71,16 +87,31 @@ def _check_vec(v, C, fname, name):
 
 
 def act(y, activation):
+    """act(y, activation): ``activation(y)``, or ``y`` when activation is None.
+
+    >>> act(np.array([-1.0]), np.abs)
+    array([1.])
+    """
     return y if activation is None else activation(y)
 
 
 def check_act(activation, fname):
+    """check_act(activation, fname) -> activation (callable or None), else TypeError.
+
+    >>> check_act(None, "BatchNorm") is None
+    True
+    """
     if activation is not None and not callable(activation):
         raise TypeError(f"{fname}: activation must be callable or None, got {activation!r}")
     return activation
 
 
 def actname(activation):
+    """actname(activation): ``", name"`` for a layer's repr, ``""`` for None.
+
+    >>> actname(np.tanh)
+    ', tanh'
+    """
     return "" if activation is None else f", {getattr(activation, '__name__', repr(activation))}"
 
 
@@ -91,15 +122,14 @@ def _vec(v, C):
 # ------------------------------------------------------------------ functional forms
 # ------------------------------------------------------------------ functional forms
 
-def _running_stats_args(fname, x, min_ndim, scale, bias, running_mean, running_var, training,
-                        activation, momentum, epsilon):
-    """The argument checks batchnorm and instancenorm share (errors name ``fname``).
-
-    Returns ``(xr, eps, momentum, scale, bias, running_mean, running_var,
-    training, out)``: the checked arguments, ``training`` resolved from
-    ``training()`` when None, and ``out`` the finished ``(y, NormStats)`` when
-    not training with running statistics given (normalized by them), else
-    None.
+def _with_running_stats(fname, min_ndim, batch_norm, x, scale, bias, running_mean,
+                        running_var, training, activation, momentum, epsilon):
+    """The frame batchnorm and instancenorm share (errors name ``fname``): check
+    the arguments, resolve ``training`` (None: ``training()``), normalize by the
+    running statistics when not training and they are given, else by
+    ``batch_norm(x, xr, scale, bias, eps, track)`` -> ``(y, stats)`` whose
+    ``stats`` = (mean, unbiased var) the running statistics move toward when
+    ``track``; then ``activation``.  Returns ``(y, NormStats)``.
     """
     xr = check_x(x, fname, min_ndim)
     eps = check_eps(epsilon, fname)
@@ -114,11 +144,34 @@ def _running_stats_args(fname, x, min_ndim, scale, bias, running_mean, running_v
                          f"be None")
     if training is None:
         training = _recording()
-    out = None
     if not training and running_mean is not None:
         y = bn_test(x, running_mean, running_var, scale, bias, eps)
-        out = act(y, activation), NormStats(running_mean, running_var)
-    return xr, eps, m, scale, bias, running_mean, running_var, training, out
+    else:
+        track = bool(training) and running_mean is not None
+        y, stats = batch_norm(x, xr, scale, bias, eps, track)
+        if track:
+            running_mean, running_var = bn_running(running_mean, running_var, *stats, m)
+    return act(y, activation), NormStats(running_mean, running_var)
+
+
+def _batch_stats_norm(x, xr, scale, bias, eps, track):
+    C = xr.shape[1]
+    y, mean, var, n = bn_train(x, _vec(scale, C), _vec(bias, C), eps)
+    return y, (mean, var * (n / (n - 1)))
+
+
+def _instance_stats_norm(x, xr, scale, bias, eps, track):
+    axes = tuple(range(2, xr.ndim))
+    shape = chan_shape(xr)
+    y = normalize(x, None if scale is None else np.reshape(scale, shape),
+                  None if bias is None else np.reshape(bias, shape), axes, eps)
+    if not track:
+        return y, None
+    if xr.size // (xr.shape[0] * xr.shape[1]) < 2:
+        raise ValueError(f"instancenorm: tracking statistics needs more than one value per "
+                         f"instance and channel, x has shape {xr.shape}")
+    xh = host(xr).astype(compute_dtype(xr.dtype))
+    return y, (xh.mean(axis=axes).mean(axis=0), xh.var(axis=axes, ddof=1).mean(axis=0))
 
 
 def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, training=None,
@@ -151,17 +204,8 @@ def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, tra
     >>> np.round(y.ravel(), 4), st.running_mean
     (array([-1.,  1.]), array([0.2]))
     """
-    xr, eps, m, scale, bias, running_mean, running_var, training, out = _running_stats_args(
-        "batchnorm", x, 2, scale, bias, running_mean, running_var, training, activation,
-        momentum, epsilon)
-    if out is not None:
-        return out
-    C = xr.shape[1]
-    y, mean, var, n = bn_train(x, _vec(scale, C), _vec(bias, C), eps)
-    if training and running_mean is not None:
-        running_mean, running_var = bn_running(running_mean, running_var, mean,
-                                               var * (n / (n - 1)), m)
-    return act(y, activation), NormStats(running_mean, running_var)
+    return _with_running_stats("batchnorm", 2, _batch_stats_norm, x, scale, bias, running_mean,
+                               running_var, training, activation, momentum, epsilon)
 
 
 def groupnorm(x, scale=None, bias=None, groups=1, activation=None, epsilon=1e-5):
@@ -216,29 +260,18 @@ def instancenorm(x, scale=None, bias=None, running_mean=None, running_var=None, 
     >>> y.round(4)
     array([[[-1.,  1.]]])
     """
-    xr, eps, m, scale, bias, running_mean, running_var, training, out = _running_stats_args(
-        "instancenorm", x, 3, scale, bias, running_mean, running_var, training, activation,
-        momentum, epsilon)
-    if out is not None:
-        return out
-    C = xr.shape[1]
-    axes = tuple(range(2, xr.ndim))
-    L = xr.size // (xr.shape[0] * C)
-    shape = chan_shape(xr)
-    y = normalize(x, None if scale is None else np.reshape(scale, shape),
-                  None if bias is None else np.reshape(bias, shape), axes, eps)
-    if training and running_mean is not None:
-        if L < 2:
-            raise ValueError(f"instancenorm: tracking statistics needs more than one value per "
-                             f"instance and channel, x has shape {xr.shape}")
-        xh = host(xr).astype(compute_dtype(xr.dtype))
-        running_mean, running_var = bn_running(running_mean, running_var,
-                                               xh.mean(axis=axes).mean(axis=0),
-                                               xh.var(axis=axes, ddof=1).mean(axis=0), m)
-    return act(y, activation), NormStats(running_mean, running_var)
+    return _with_running_stats("instancenorm", 3, _instance_stats_norm, x, scale, bias,
+                               running_mean, running_var, training, activation, momentum,
+                               epsilon)
 
 
 def norm_axes(dims, ndim, fname):
+    """norm_axes(dims, ndim, fname) -> sorted tuple of the axes ``dims`` (an int or
+    ints, negative ones counted from the end) of an ``ndim``-dim array.
+
+    >>> norm_axes(-1, 3, "layernorm")
+    (2,)
+    """
     if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
         dims = (dims,)
     try:
@@ -287,6 +320,12 @@ def layernorm(x, scale=None, bias=None, activation=None, dims=None, epsilon=1e-5
 
 
 def rmsnorm(x, scale, nshape, eps):
+    """rmsnorm(x, scale, nshape, eps): ``x / sqrt(mean(x²) + eps) * scale`` over
+    the trailing axes, which must have the shape ``nshape`` (RMSNorm's math).
+
+    >>> rmsnorm(np.array([[3.0, 4.0]]), None, (2,), 0.0).round(4)
+    array([[0.8485, 1.1314]])
+    """
     xr = _raw(x)
     k = len(nshape)
     if xr.ndim < k or tuple(xr.shape[xr.ndim - k:]) != tuple(nshape):
