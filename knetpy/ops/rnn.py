@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from autograd.core import Primitive, Value, _raw
+from autograd.sparse import Sparse
 
 from ..knetarray import KnetArray
 from . import rnn_cells
@@ -217,7 +218,7 @@ def _split_out_grad(dy, N, B0, H, lstm):
     bounds = [0, N * H, (N + B0) * H] + ([(N + 2 * B0) * H] if lstm else [])
     shapes = [(N, H), (B0, H), (B0, H)]
     parts = [None] * (len(bounds) - 1)
-    if hasattr(dy, "pairs"):
+    if isinstance(dy, Sparse):
         for index, vals in dy.pairs:
             k = next((k for k in range(len(parts)) if isinstance(index, slice)
                       and index.step in (None, 1) and index.indices(bounds[-1])[:2]
