@@ -1,7 +1,9 @@
 """knetpy: Knet.jl re-created in Python, on the ``autograd`` tape.
 
 Arrays are batch-first (``(N, features)``, images ``(N, C, H, W)``), class
-answers are 0-based, and reductions take numpy's ``axis=``.
+answers are 0-based, and reductions take numpy's ``axis=``.  The
+differentiable operations live in ``knetpy.ops`` (one module per family);
+their public names are exported here.
 """
 from autograd import (Param, cat1d, diff, gcheck, grad, gradloss, params,  # noqa: F401
                       training, value)
@@ -9,11 +11,12 @@ from .rnn import *  # noqa: F401,F403
 from .device import *  # noqa: F401,F403
 from .knetarray import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
-from .activations import *  # noqa: F401,F403
-from .losses import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .batchnorm import *  # noqa: F401,F403
-from .utils import *  # noqa: F401,F403
+from .ops.activations import *  # noqa: F401,F403
+from .ops.softmax import *  # noqa: F401,F403
+from .ops.losses import *  # noqa: F401,F403
+from .ops.dropout import *  # noqa: F401,F403
+from .ops.batchnorm import *  # noqa: F401,F403
+from .ops.linear import *  # noqa: F401,F403
 from . import datasets  # noqa: F401
 from .conv import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from autograd import Param, diff, gcheck, grad, params
-from knetpy.activations import relu
+from knetpy import relu
 from knetpy.layers.recurrent import (BidirectionalRNN, GRUCell, LSTMCell, Recurrence, RNNCell,
                                      StatefulRecurrentCell)
 

@@ -230,3 +230,20 @@ def test_bce_logistic_errors():
         logistic(s, np.array([0, 1, 1, 1]))
     with pytest.raises(ValueError, match="shape of scores"):
         bce(s, np.array([0, 1]))
+
+
+def test_misspelt_keywords_are_type_errors():
+    import knetpy
+    s, y = np.array([[1.0, 2.0], [0.5, 0.1]]), np.array([1, 0])
+    for f in (knetpy.nll, knetpy.accuracy, knetpy.zeroone):
+        with pytest.raises(TypeError, match="avarage"):
+            f(s, y, avarage=False)
+    for f in (knetpy.bce, knetpy.logistic):
+        with pytest.raises(TypeError):
+            f(s, (y[:, None] * np.ones(2, int)), avarage=False)
+    with pytest.raises(TypeError):
+        knetpy.softmax(s, axes=0)
+    with pytest.raises(TypeError):
+        knetpy.dropout(s, 0.5, dorp=True)
+    with pytest.raises(TypeError):
+        knetpy.batchnorm(s, eps0=1e-3)

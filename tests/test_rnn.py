@@ -339,7 +339,7 @@ def test_buffers_are_freed_without_the_cycle_collector():
     """The forward buffers (gates, cell states) must not sit in a reference cycle:
     a training loop would otherwise hold many steps of them until gc runs."""
     import gc
-    from knetpy.rnn import _Recurrence
+    from knetpy.ops.rnn import Recurrence as _Recurrence
     r = make("lstm")
     x = Param(np.random.randn(5, 2, 3))
     gc.collect()

@@ -14,8 +14,8 @@ import numpy as np
 
 from autograd.core import _raw
 
-from ..activations import softmax
-from ..dropout import dropout as _dropout
+from ..ops.softmax import softmax
+from ..ops.dropout import dropout as _dropout
 from .base import Layer
 from .basic import Dense
 

@@ -26,8 +26,7 @@ import numpy as np
 from autograd import Param, training
 from autograd.core import Value, _raw
 
-__all__ = ["Layer", "trainmode", "testmode", "automode", "nparams", "nstates", "sublayers",
-           "as_layer"]
+__all__ = ["Layer", "trainmode", "testmode", "automode", "nparams", "nstates", "sublayers"]
 
 
 class Layer:
@@ -281,16 +280,6 @@ testmode.__test__ = False      # not a pytest test when imported into a test mod
 def automode(model):
     """automode(model) -> model, every layer again following ``training()``."""
     return _setmode(model, None, "automode")
-
-
-def as_layer(f):
-    """as_layer(f) -> f when it is a Layer, else WrappedFunction(f) for a callable."""
-    if isinstance(f, Layer):
-        return f
-    if callable(f):
-        from .misc import WrappedFunction
-        return WrappedFunction(f)
-    raise TypeError(f"expected a Layer or a callable, got {type(f).__name__}")
 
 
 def is_value(x):

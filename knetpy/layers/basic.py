@@ -13,7 +13,7 @@ import numpy as np
 from autograd import Param
 from autograd.core import _raw
 
-from .. import activations as _acts
+from ..ops import activations as _acts
 from ..init import kaiming_uniform, rng
 from .base import Layer
 

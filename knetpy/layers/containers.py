@@ -9,7 +9,8 @@ import numpy as np
 from autograd import Param
 from autograd.core import Value, _raw
 
-from .base import Layer, as_layer, sublayers
+from .base import Layer, sublayers
+from .misc import as_layer
 
 __all__ = ["Chain", "Parallel", "BranchLayer", "PairwiseFusion", "SkipConnection",
            "RepeatedLayer", "AlternatePrecision"]
@@ -106,6 +107,18 @@ class Chain(_Container):
         return super().__getitem__(i)
 
 
+def _connected(obj, fname, connection, layers, named, name, none_ok):
+    """Set ``connection``, ``layers`` and ``name`` of a container that joins
+    its layers' outputs with ``connection`` (checked: callable, or None when
+    ``none_ok``)."""
+    if not callable(connection) and not (none_ok and connection is None):
+        what = "None, a function or a Layer" if none_ok else "a function or a Layer"
+        raise TypeError(f"{fname}: connection must be {what}, got {type(connection).__name__}")
+    obj.connection = connection
+    obj.layers = _collect(fname, layers, named, nonempty=True)
+    obj.name = name
+
+
 class Parallel(_Container):
     """Parallel(connection, *layers, name=None) or Parallel(connection, **layers).
 
@@ -123,12 +136,7 @@ class Parallel(_Container):
     """
 
     def __init__(self, connection, *layers, name=None, **named):
-        if connection is not None and not callable(connection):
-            raise TypeError(f"Parallel: connection must be None, a function or a Layer, "
-                            f"got {type(connection).__name__}")
-        self.connection = connection
-        self.layers = _collect("Parallel", layers, named, nonempty=True)
-        self.name = name
+        _connected(self, "Parallel", connection, layers, named, name, none_ok=True)
 
     def __call__(self, x):
         lays = list(self.layers.values())
@@ -186,12 +194,7 @@ class PairwiseFusion(_Container):
     """
 
     def __init__(self, connection, *layers, name=None, **named):
-        if not callable(connection):
-            raise TypeError(f"PairwiseFusion: connection must be a function or a Layer, "
-                            f"got {type(connection).__name__}")
-        self.connection = connection
-        self.layers = _collect("PairwiseFusion", layers, named, nonempty=True)
-        self.name = name
+        _connected(self, "PairwiseFusion", connection, layers, named, name, none_ok=False)
 
     def __call__(self, x):
         lays = list(self.layers.values())

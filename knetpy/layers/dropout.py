@@ -5,60 +5,18 @@ arguments; they are reached as ``knetpy.layers.dropout`` /
 ``knetpy.layers.alpha_dropout`` (``from knetpy.layers import *`` does not
 export them, so ``knetpy.dropout`` keeps its meaning).
 """
-import numbers
-
 import numpy as np
 
 from autograd import training
 from autograd.core import _raw
 
-from .. import init
+from ..ops.activations import ALPHA_SELU
+from ..ops.device import like as _to_like
+from ..ops.dropout import check_p as _check_p, draw_mask, dropout as _dropout_op, \
+    float_dtype as _float_dt, mask_shape as _mask_shape
 from .base import Layer
 
 __all__ = ["Dropout", "AlphaDropout", "VariationalHiddenDropout"]
-
-# selu's negative saturation value -λα
-ALPHA_SELU = -1.7580993408473766
-
-
-def _check_p(p, fname):
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
-        raise ValueError(f"{fname}: p must be a probability in [0, 1], got {p!r}")
-    return float(p)
-
-
-def _float_dt(x, fname):
-    dt = np.result_type(_raw(x))
-    if dt.kind != "f":
-        raise TypeError(f"{fname}: x must hold floats, got dtype {dt}")
-    return dt
-
-
-def _mask_shape(shape, dims, fname):
-    """Shape of the mask: x's size along ``dims``, 1 along the other axes."""
-    if dims is None:
-        return tuple(shape)
-    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
-    nd = len(shape)
-    out = [1] * nd
-    for d in dims:
-        if not isinstance(d, numbers.Integral) or not -nd <= d < nd:
-            raise ValueError(f"{fname}: dims must be axes of the {nd}-D input, got {dims!r}")
-        out[d % nd] = shape[d % nd]
-    return tuple(out)
-
-
-def _draw(shape, dt, gen):
-    return gen.random(shape, dtype=np.float64 if dt == np.float64 else np.float32)
-
-
-def _to_like(mask, x):
-    """Move a host mask onto x's device when x is a KnetArray."""
-    from ..knetarray import KnetArray
-    r = _raw(x)
-    if isinstance(r, KnetArray):
-        return KnetArray._of(r.backend.asarray(mask), r.backend)
-    return mask
 
 
 def dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=True, rng=None):
@@ -92,14 +50,7 @@ def dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=Tr
         if mask is None:
             raise ValueError("dropout: update_mask=False needs a mask from an earlier call")
         return x * _to_like(np.asarray(mask, dt), x), mask
-    if invp is None:
-        invp = 1.0 / (1.0 - p) if p < 1 else 0.0
-    shape = _mask_shape(np.shape(_raw(x)), dims, "dropout")
-    if p == 0:
-        new = np.full(shape, dt.type(1), dt)
-    else:
-        gen = rng if rng is not None else init.rng()
-        new = ((_draw(shape, dt, gen) > p) * dt.type(invp)).astype(dt)
+    new = draw_mask(_mask_shape(np.shape(_raw(x)), dims, "dropout"), p, dt, rng, invp)
     return x * _to_like(new, x), new
 
 
@@ -136,8 +87,7 @@ def alpha_dropout(x, p, training=None, alpha=None, A=None, B=None, rng=None):
         A = 1.0 / np.sqrt((1 - p) * (1 + p * alpha ** 2))
     if B is None:
         B = -A * alpha * p
-    gen = rng if rng is not None else init.rng()
-    keep = (_draw(np.shape(_raw(x)), dt, gen) > p).astype(dt)
+    keep = draw_mask(np.shape(_raw(x)), p, dt, rng, 1.0)
     shift = ((1 - keep) * (A * alpha) + B).astype(dt)      # alpha*A + B where dropped
     return x * _to_like(keep * dt.type(A), x) + _to_like(shift, x)
 
@@ -160,6 +110,8 @@ class Dropout(Layer):
     def __call__(self, x):
         if not self.istraining() or self.p == 0:
             return x
+        if self.dims is None:       # no mask to hand back: the Knet op (device kernels)
+            return _dropout_op(x, self.p, drop=True)
         return dropout(x, self.p, True, dims=self.dims)[0]
 
     def extra_repr(self):

@@ -5,11 +5,11 @@ import numpy as np
 
 from autograd.core import _raw
 
-from .base import Layer, as_layer
+from .base import Layer
 
 __all__ = ["FlattenLayer", "Maxout", "NoOpLayer", "ReshapeLayer", "SelectDim",
            "WrappedFunction", "ReverseSequence", "PixelShuffle", "Upsample",
-           "pixel_shuffle", "upsample"]
+           "pixel_shuffle", "upsample", "as_layer"]
 
 
 def _shape(x):
@@ -35,6 +35,19 @@ class WrappedFunction(Layer):
 
     def extra_repr(self):
         return getattr(self.f, "__name__", type(self.f).__name__)
+
+
+def as_layer(f):
+    """as_layer(f) -> f when it is a Layer, else WrappedFunction(f) for a callable.
+
+    >>> as_layer(np.abs)
+    WrappedFunction(absolute)
+    """
+    if isinstance(f, Layer):
+        return f
+    if callable(f):
+        return WrappedFunction(f)
+    raise TypeError(f"expected a Layer or a callable, got {type(f).__name__}")
 
 
 class NoOpLayer(Layer):

@@ -24,9 +24,9 @@ import numpy as np
 from autograd import Param
 from autograd.core import _raw
 
-from ..activations import relu, sigm
+from ..ops.activations import relu, sigm
 from ..init import rng
-from ..rnn import _recur, _Recurrence
+from ..ops.rnn import recur
 from .base import Layer
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "Recurrence", "StatefulRecurrentCell",
@@ -392,7 +392,7 @@ def _run_fused(cell, xt, reverse=False):
     carry = None if default_h and default_c else cell.initial_carry(B)
     h0 = None if carry is None else carry[0]
     c0 = None if carry is None or mode != "lstm" else carry[1]
-    out = _recur(xw, cell.weight_hh, bW, bR, h0, c0, _Recurrence(mode, (B,) * T, reverse))
+    out = recur(xw, cell.weight_hh, bW, bR, h0, c0, mode, (B,) * T, reverse)
     return np.reshape(out[:T * B * H], (T, B, H))
 
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from autograd import Param, diff, grad
-from knetpy.activations import relu
+from knetpy import relu
 from knetpy.layers.recurrent import (BidirectionalRNN, GRUCell, LSTMCell, Recurrence, RNNCell)
 
 rs = np.random.RandomState(13)

@@ -1,16 +1,21 @@
-"""Batch normalization (Knet's batchnorm, bnmoments, bnparams), batch-first.
+"""Batch normalization: the one op behind Knet's ``batchnorm``, LuxLib's
+``knetpy.layers.batchnorm`` and the ``BatchNorm`` layer.
 
-The channel axis is 1: ``(N, C)`` dense activations, ``(N, C, H, W)``
-images, ``(N, C, D, H, W)`` volumes (``(N, C, L)`` works too).  Statistics
-are taken over every other axis.
+The channel axis is 1: ``(N, C)`` dense activations, ``(N, C, L)``,
+``(N, C, H, W)`` images, ``(N, C, D, H, W)`` volumes.  Statistics are taken
+over every other axis.
 
-In training mode one fused primitive normalizes with the batch statistics;
-its backward is one backend kernel (``bn_backward``) for first-order
-gradients and a numpy composition (differentiable again) when the inputs are
-themselves recorded.  Running statistics are updated only in training mode:
-``mean = (1-momentum)*mean + momentum*batch_mean`` and the same for the
-variance, using the unbiased batch variance (as cuDNN and PyTorch do); the
-batch itself is normalized with the biased variance.
+- ``bn_train(x, gamma, beta, eps)`` normalizes with the batch statistics: one
+  primitive whose forward is the backend's ``bn_forward`` kernel and whose
+  backward is one ``bn_backward`` kernel call serving x, gamma and beta (a
+  numpy composition, differentiable again, when the inputs are recorded);
+- ``bn_test(x, mean, var, gamma, beta, eps)`` normalizes with given statistics;
+- ``bn_running(rm, rv, mean, var, momentum)`` moves running statistics
+  toward a batch's: ``(1-momentum)*old + momentum*batch``; callers pass the
+  unbiased batch variance (as cuDNN and PyTorch do); the batch itself is normalized
+  with the biased variance.
+
+Everything is computed in float32 or wider and returned in x's dtype.
 """
 import numbers
 
@@ -19,10 +24,133 @@ import numpy as np
 from autograd.core import Value, _raw, primitive
 from autograd.core import training as _recording
 
-from .knetarray import KnetArray, run
+from ..knetarray import KnetArray, run
+from .device import like
+from .normalization import cast, compute_dtype, recorded, standard_stats
 
 __all__ = ["batchnorm", "bnmoments", "bnparams", "BNMoments"]
 
+
+def chan_shape(x):
+    """chan_shape(x): ``(1, C, 1, ...)``, a per-channel vector's shape broadcast
+    against ``x``.
+
+    >>> chan_shape(np.zeros((2, 3, 4, 5)))
+    (1, 3, 1, 1)
+    """
+    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
+
+
+def host(a):
+    """host(a): ``a`` (possibly a KnetArray or recorded value) as a numpy array.
+
+    >>> host([1.0]).tolist()
+    [1.0]
+    """
+    a = _raw(a)
+    return a.to_numpy() if isinstance(a, KnetArray) else np.asarray(a)
+
+
+# ------------------------------------------------------------------ the fused op
+
+class _BNWork:
+    __slots__ = ("dy", "grads")
+
+    def __init__(self):
+        self.dy, self.grads = None, None
+
+
+def _bn_composed(dy, x, gamma, eps):
+    """(dx, dgamma, dbeta) written with numpy calls (for recorded inputs)."""
+    xr = _raw(x)
+    cd = compute_dtype(np.result_type(xr))
+    axes = (0,) + tuple(range(2, np.ndim(xr)))
+    xhat, inv = standard_stats(cast(x, cd), axes, eps, True)
+    d = cast(dy, cd)
+    g = d if gamma is None else d * np.reshape(cast(gamma, cd), chan_shape(xr))
+    dx = inv * (g - np.mean(g, axis=axes, keepdims=True)
+                - xhat * np.mean(g * xhat, axis=axes, keepdims=True))
+    return cast(dx, np.result_type(xr)), np.sum(d * xhat, axis=axes), np.sum(d, axis=axes)
+
+
+def _bn_grads(dy, x, gamma, mean, var, ws, eps):
+    if recorded(dy, x, gamma):
+        return _bn_composed(dy, x, gamma, eps)
+    if ws.dy is not dy:         # one kernel call serves x, gamma and beta
+        ws.dy, ws.grads = dy, run("bn_backward", dy, x, mean, var, gamma, eps)
+    return ws.grads
+
+
+def _bn_grad(i):
+    return lambda dy, y, x, gamma, beta, mean, var, ws, eps: _bn_grads(dy, x, gamma, mean, var,
+                                                                       ws, eps)[i]
+
+
+@primitive(_bn_grad(0), _bn_grad(1), _bn_grad(2))
+def _bn_train(x, gamma, beta, mean, var, ws, eps):
+    return run("bn_forward", x, mean, var, gamma, beta, eps)
+
+
+def bn_train(x, gamma, beta, eps, fname="batchnorm"):
+    """bn_train(x, gamma, beta, eps) -> (y, mean, var, n): ``x`` normalized per
+    channel with its batch statistics, times ``gamma`` plus ``beta`` (``(C,)``
+    vectors or None); ``mean``/``var`` are the batch statistics (biased
+    variance) and ``n`` the values per channel.
+
+    >>> y, mean, var, n = bn_train(np.array([[1.0], [3.0]]), None, None, 1e-5)
+    >>> np.round(y.ravel(), 4).tolist(), mean.tolist(), n
+    ([-1.0, 1.0], [2.0], 2)
+    """
+    xr = _raw(x)
+    C = np.shape(xr)[1]
+    n = np.size(xr) // C
+    if n < 2:
+        raise ValueError(f"{fname}: batch statistics (training) need more than one value per "
+                         f"channel, x has shape {np.shape(xr)}")
+    mean, var = run("bn_stats", xr)
+    return _bn_train(x, gamma, beta, mean, var, _BNWork(), eps), mean, var, n
+
+
+def bn_test(x, mean, var, gamma, beta, eps):
+    """bn_test(x, mean, var, gamma, beta, eps): per channel
+    ``(x - mean) / sqrt(var + eps) * gamma + beta`` with given statistics
+    (``gamma``/``beta`` may be None), computed in float32 or wider and
+    returned in x's dtype.
+
+    >>> bn_test(np.array([[3.0]]), np.array([1.0]), np.array([4.0]), None, None, 0.0)
+    array([[1.]])
+    """
+    xr = _raw(x)
+    dt = np.result_type(xr)
+    cd = compute_dtype(dt)
+    shape = chan_shape(xr)
+    a = like(1 / np.sqrt(np.asarray(host(var), cd) + eps), xr)
+    m = like(np.asarray(host(mean), cd), xr)
+    if gamma is not None:
+        a = a * cast(gamma, cd)
+    b = -m * a
+    if beta is not None:
+        b = b + cast(beta, cd)
+    return cast(cast(x, cd) * np.reshape(a, shape) + np.reshape(b, shape), dt)
+
+
+def bn_running(rm, rv, mean, var, momentum):
+    """bn_running(rm, rv, mean, var, momentum) -> (new_rm, new_rv): running
+    statistics moved toward a batch's ``mean`` and ``var`` (pass the unbiased
+    variance): ``(1-momentum)*old + momentum*new``.  New arrays of rm's kind,
+    shape and dtype; the old ones are not modified.
+
+    >>> bn_running(np.zeros(1), np.ones(1), np.array([2.0]), np.array([2.0]), 0.5)
+    (array([1.]), array([1.5]))
+    """
+    rm, rv = _raw(rm), _raw(rv)
+    rdt = np.result_type(rm)
+    mean, var = like(host(mean), rm), like(host(var), rm)
+    return (np.reshape(rm * (1 - momentum) + mean * momentum, np.shape(rm)).astype(rdt),
+            np.reshape(rv * (1 - momentum) + var * momentum, np.shape(rv)).astype(rdt))
+
+
+# ------------------------------------------------------------------ Knet's interface
 
 class BNMoments:
     """Running mean and variance of a batchnorm (make it with ``bnmoments``).
@@ -81,56 +209,6 @@ def bnparams(channels, dtype=np.float32):
     return p
 
 
-def _split(params, C):
-    return (None, None) if params is None else (params[:C], params[C:])
-
-
-def _bcast(x):
-    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
-
-
-def _bn_grads_recorded(dy, x, params, eps):
-    """(dx, dparams) written with numpy calls, for recorded inputs (higher order)."""
-    shape = np.shape(_raw(x))
-    axes = (0,) + tuple(range(2, len(shape)))
-    n = np.size(_raw(x)) // shape[1]
-    mean = np.mean(x, axis=axes, keepdims=True)
-    xc = x - mean
-    inv = 1 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
-    xhat = xc * inv
-    dbeta = np.sum(dy, axis=axes, keepdims=True)
-    dgamma = np.sum(dy * xhat, axis=axes, keepdims=True)
-    g = inv if params is None else inv * np.reshape(params[:shape[1]], _bcast(x))
-    dx = g * (dy - dbeta / n - xhat * dgamma / n)
-    dp = None if params is None else np.concatenate([np.ravel(dgamma), np.ravel(dbeta)])
-    return dx, dp
-
-
-def _recorded(*a):
-    return any(isinstance(v, Value) for v in a)
-
-
-def _bn_grad_x(dy, y, x, params, mean, var, eps):
-    if _recorded(dy, x, params):
-        return _bn_grads_recorded(dy, x, params, eps)[0]
-    gamma, _ = _split(params, np.shape(x)[1])
-    return run("bn_backward", dy, x, mean, var, gamma, eps)[0]
-
-
-def _bn_grad_params(dy, y, x, params, mean, var, eps):
-    if _recorded(dy, x, params):
-        return _bn_grads_recorded(dy, x, params, eps)[1]
-    gamma, _ = _split(params, np.shape(x)[1])
-    _, dgamma, dbeta = run("bn_backward", dy, x, mean, var, gamma, eps, need_dx=False)
-    return np.concatenate([dgamma, dbeta])
-
-
-@primitive(_bn_grad_x, _bn_grad_params)
-def _bn_train(x, params, mean, var, eps):
-    gamma, beta = _split(params, np.shape(x)[1])
-    return run("bn_forward", x, mean, var, gamma, beta, eps)
-
-
 def _check(x, params, moments, eps):
     xr = _raw(x)
     dt = np.result_type(xr)
@@ -158,10 +236,7 @@ def _as_like(a, xr, C, name):
     if np.size(a) != C:
         raise ValueError(f"batchnorm: moments.{name} has {np.size(a)} values, x has C = {C} "
                          f"channels")
-    a = np.reshape(a, (C,))
-    if isinstance(xr, KnetArray) and not isinstance(a, KnetArray):
-        a = KnetArray._of(xr.backend.asarray(np.asarray(a)), xr.backend)
-    return a
+    return like(np.reshape(a, (C,)), xr)
 
 
 def _init_moments(moments, xr, C):
@@ -201,27 +276,14 @@ def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
         training = _recording() or isinstance(x, Value) or isinstance(params, Value)
     if moments is not None:
         _init_moments(moments, xr, C)
+    gamma, beta = (None, None) if params is None else (params[:C], params[C:])
     if training:
-        n = np.size(xr) // C
-        if n < 2:
-            raise ValueError(f"batchnorm: training needs more than one value per channel, x "
-                             f"has shape {np.shape(xr)}")
-        mean, var = run("bn_stats", xr)
-        y = _bn_train(x, params, mean, var, eps)
+        y, mean, var, n = bn_train(x, gamma, beta, eps)
         if moments is not None:
-            m = moments.momentum
-            dt = np.result_type(xr)
-            moments.mean = (moments.mean * (1 - m) + mean * m).astype(dt)
-            moments.var = (moments.var * (1 - m) + var * (m * n / (n - 1))).astype(dt)
+            moments.mean, moments.var = bn_running(moments.mean, moments.var, mean,
+                                                   var * (n / (n - 1)), moments.momentum)
         return y
     if moments is None:
         raise ValueError("batchnorm: test mode (training=False, or outside diff) needs "
                          "moments with the running statistics")
-    shape = _bcast(xr)
-    dt = np.result_type(xr)
-    inv = np.reshape(1 / np.sqrt(moments.var + eps), shape).astype(dt)
-    y = (x - np.reshape(moments.mean, shape).astype(dt)) * inv
-    if params is not None:
-        gamma, beta = _split(params, C)
-        y = y * np.reshape(gamma, shape) + np.reshape(beta, shape)
-    return y
+    return bn_test(x, moments.mean, moments.var, gamma, beta, eps)

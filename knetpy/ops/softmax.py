@@ -1,10 +1,9 @@
-"""Activation functions and the softmax family, each a differentiable primitive.
+"""The softmax family: softmax, logsoftmax (logp), logsumexp.
 
-Forward values come from the backend kernels (``knetpy.backends``), so the
-same call runs on numpy arrays, KnetArrays and recorded values; gradients
-are written with numpy calls, so they are differentiable again (higher
-order).  The softmax family computes float16 inputs in float32 and is
-stable for large inputs (it subtracts the maximum first).
+Each is one differentiable primitive whose forward is a backend kernel and
+whose gradient is written with numpy calls (differentiable again).  Float16
+inputs are computed in float32, and large inputs are stable (the maximum is
+subtracted first).
 """
 import numbers
 
@@ -12,122 +11,12 @@ import numpy as np
 
 from autograd.core import _raw, primitive
 
-from .knetarray import run
+from ..knetarray import run
+from .activations import check_float as _check_float
 
-__all__ = ["relu", "elu", "selu", "sigm", "gelu", "invx", "softmax", "logsoftmax", "logp",
-           "logsumexp"]
-
-SELU_LAMBDA = 1.0507009873554805
-SELU_ALPHA = 1.6732632423543778
-GELU_C = float(np.sqrt(2 / np.pi))
+__all__ = ["softmax", "logsoftmax", "logp", "logsumexp"]
 
 
-def _check_float(x, fname, arg="x"):
-    dt = np.result_type(_raw(x))
-    if dt.kind != "f":
-        raise TypeError(f"{fname}: {arg} must hold floats (float16/32/64), got dtype {dt}")
-
-
-# ------------------------------------------------------------- elementwise
-@primitive(lambda dy, y, x: dy * np.greater(_raw(x), 0))
-def _relu(x):
-    return run("unary", "relu", x)
-
-
-@primitive(lambda dy, y, x: np.where(np.greater(_raw(x), 0), dy, dy * (y + 1)))
-def _elu(x):
-    return run("unary", "elu", x)
-
-
-@primitive(lambda dy, y, x: np.where(np.greater(_raw(x), 0), dy * SELU_LAMBDA,
-                                     dy * (y + SELU_LAMBDA * SELU_ALPHA)))
-def _selu(x):
-    return run("unary", "selu", x)
-
-
-@primitive(lambda dy, y, x: dy * y * (1 - y))
-def _sigm(x):
-    return run("unary", "sigm", x)
-
-
-def _gelu_grad(dy, y, x):
-    t = np.tanh(GELU_C * (x + 0.044715 * x * x * x))
-    return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x))
-
-
-@primitive(_gelu_grad)
-def _gelu(x):
-    return run("unary", "gelu", x)
-
-
-@primitive(lambda dy, y, x: -dy * y * y)
-def _invx(x):
-    return run("unary", "invx", x)
-
-
-def relu(x):
-    """relu(x) = max(0, x), elementwise.
-
-    >>> relu(np.array([-1.0, 2.0]))
-    array([0., 2.])
-    """
-    _check_float(x, "relu")
-    return _relu(x)
-
-
-def elu(x):
-    """elu(x) = x if x > 0 else exp(x) - 1, elementwise (Clevert et al. 2015).
-
-    >>> elu(np.array([0.0, 1.0]))
-    array([0., 1.])
-    """
-    _check_float(x, "elu")
-    return _elu(x)
-
-
-def selu(x):
-    """selu(x) = λ·(x if x > 0 else α·(exp(x) - 1)) with λ = 1.0507009873554805,
-    α = 1.6732632423543778 (Klambauer et al. 2017).
-
-    >>> float(selu(np.array(1.0)))
-    1.0507009873554805
-    """
-    _check_float(x, "selu")
-    return _selu(x)
-
-
-def sigm(x):
-    """sigm(x) = 1 / (1 + exp(-x)), elementwise, without overflow for large |x|.
-
-    >>> sigm(np.array([0.0]))
-    array([0.5])
-    """
-    _check_float(x, "sigm")
-    return _sigm(x)
-
-
-def gelu(x):
-    """gelu(x) = 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))), the tanh form that
-    Knet/NNlib use (PyTorch's ``gelu(approximate='tanh')``).
-
-    >>> float(gelu(np.array(0.0)))
-    0.0
-    """
-    _check_float(x, "gelu")
-    return _gelu(x)
-
-
-def invx(x):
-    """invx(x) = 1 / x, elementwise.
-
-    >>> invx(np.array([2.0, 4.0]))
-    array([0.5 , 0.25])
-    """
-    _check_float(x, "invx")
-    return _invx(x)
-
-
-# ------------------------------------------------------------- softmax family
 def normalize_axis(axis, ndim, fname, allow_none=True):
     """``axis`` (None, int or tuple of ints) as None or a sorted tuple of
     non-negative ints; a clear error when out of range."""

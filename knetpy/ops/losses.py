@@ -14,8 +14,8 @@ import numpy as np
 
 from autograd.core import Value, _raw, primitive, zerograd
 
-from .activations import normalize_axis, softmax
-from .knetarray import KnetArray, run
+from .softmax import normalize_axis, softmax
+from ..knetarray import KnetArray, run
 
 __all__ = ["nll", "accuracy", "zeroone", "bce", "logistic"]
 
@@ -74,6 +74,15 @@ def _nll_sum(x, answers, axis):
     return run("nll_forward", x, answers, axis)
 
 
+def _no_keywords(o, fname):
+    """The scores form takes no extra keywords (they are the model's, in the
+    model form): a misspelt keyword such as ``avarage=`` is a TypeError."""
+    if o:
+        raise TypeError(f"{fname}: unexpected keyword argument(s) {', '.join(map(repr, o))} "
+                        f"(extra keywords are passed to the model only in the form "
+                        f"{fname}(model, data, ...))")
+
+
 def _over_data(fn, model, data, axis, average, o, fname):
     total, count = 0, 0
     for batch in data:
@@ -106,6 +115,7 @@ def nll(scores, answers, axis=-1, average=True, **o):
     """
     if _is_model(scores):
         return _over_data(nll, scores, answers, axis, average, o, "nll")
+    _no_keywords(o, "nll")
     _check_scores(scores, "nll")
     a, ax = _check_answers(_raw(scores), answers, axis, "nll")
     total = _nll_sum(scores, a, ax)
@@ -135,6 +145,7 @@ def accuracy(scores, answers, axis=-1, average=True, **o):
     """
     if _is_model(scores):
         return _over_data(accuracy, scores, answers, axis, average, o, "accuracy")
+    _no_keywords(o, "accuracy")
     x = _check_scores(scores, "accuracy")
     a, ax = _check_answers(x, answers, axis, "accuracy")
     correct, count = _ncorrect(x, a, ax), int(np.count_nonzero(a >= 0))
@@ -152,6 +163,8 @@ def zeroone(scores, answers, axis=-1, average=True, **o):
     >>> zeroone(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
     0.5
     """
+    if not _is_model(scores):
+        _no_keywords(o, "zeroone")
     if average:
         return 1 - accuracy(scores, answers, axis=axis, average=True, **o)
     correct, count = accuracy(scores, answers, axis=axis, average=False, **o)
