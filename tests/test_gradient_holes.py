@@ -1,0 +1,40 @@
+"""The three holes of issue 16, each a case that once gave a wrong gradient (or
+raised) without a word.  Public API only: grad, Param, diff, value, numpy."""
+import numpy as np
+import pytest
+
+from autograd import Param, diff, grad, value
+
+
+# (a) a recorded value turned into a plain array inside diff raises, never cuts the gradient
+def test_ndarray_method_on_plain_array_raises_instead_of_dropping_gradient():
+    a, b = np.array([1., 2., 3.]), np.ones(3)
+    with pytest.raises(TypeError, match=r"value\(x\)"):
+        grad(lambda b: a.dot(b))(b)
+    p = Param(b)
+    with pytest.raises(TypeError, match="gradient would be lost"):
+        diff(lambda: a.dot(p))
+    np.testing.assert_allclose(grad(lambda b: np.dot(a, b))(b), a)
+
+
+def test_asarray_of_recorded_value_raises_inside_diff():
+    p = Param(np.array([1., 2.]))
+    for convert in (np.asarray, np.array, np.ascontiguousarray):
+        with pytest.raises(TypeError, match="plain numpy array"):
+            diff(lambda: np.sum(convert(p) * p))
+        with pytest.raises(TypeError, match="plain numpy array"):
+            grad(lambda x: np.sum(convert(x * 2.0)))(np.ones(2))
+
+
+def test_value_scalars_and_outside_diff_still_convert():
+    p = Param(np.array([1., 2.]))
+    # value(x): the documented way to take a value without its gradient
+    y = diff(lambda: np.sum(value(p) * p))
+    np.testing.assert_allclose(grad(y, p), [1., 2.])
+    # float/int/bool of a recorded scalar stay allowed (control flow)
+    g = grad(lambda x: x * x if bool(x > 0) and int(x) >= 1 else -x)(np.float64(2.0))
+    assert float(g) == 4.0
+    assert float(grad(lambda x: float(x) * x)(3.0)) == 3.0
+    # outside diff a Param converts silently
+    np.testing.assert_array_equal(np.asarray(p), [1., 2.])
+    np.testing.assert_array_equal(np.ones(2).dot(p), 3.0)
