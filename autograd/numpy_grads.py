@@ -490,10 +490,11 @@ def _repeat_grad(dy, y, x, repeats, axis=None):
         return _repeat_grad(dy, y, x, int(np.ravel(repeats)[0]), axis)
     bounds = np.concatenate([[0], np.cumsum(repeats)])
     if not isinstance(dy, Value):
-        # reduceat gives the element at an empty range, so mask rows repeated 0 times
+        # reduceat gives the element at an empty range, so mask rows repeated 0 times;
+        # a zero row padded at the end keeps every start index valid (no clipping)
         kept = np.reshape(np.greater(repeats, 0), [-1 if i == ax else 1 for i in range(len(shape))])
-        return np.add.reduceat(_raw(dy), np.minimum(bounds[:-1], _shape(dy)[ax] - 1),
-                               axis=ax) * kept
+        pad = [(0, int(i == ax)) for i in range(len(shape))]
+        return np.add.reduceat(np.pad(_raw(dy), pad), bounds[:-1], axis=ax) * kept
     return \
         np.stack([np.sum(dy[(slice(None),) * ax + (slice(a, b),)], axis=ax)
                   for a, b in zip(bounds[:-1], bounds[1:])], axis=ax)

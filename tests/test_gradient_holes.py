@@ -38,3 +38,25 @@ def test_value_scalars_and_outside_diff_still_convert():
     # outside diff a Param converts silently
     np.testing.assert_array_equal(np.asarray(p), [1., 2.])
     np.testing.assert_array_equal(np.ones(2).dot(p), 3.0)
+
+
+# (b) repeat with repeat counts ending in zeros (the last rows get no copy)
+@pytest.mark.parametrize("repeats, expected", [([1, 2, 0], [1., 2., 0.]),
+                                               ([0, 2, 0], [0., 2., 0.]),
+                                               ([3, 0, 0], [3., 0., 0.]),
+                                               ([0, 0, 0], [0., 0., 0.])])
+def test_repeat_gradient_with_trailing_zero_counts(repeats, expected):
+    w = np.array([1., 10., 100.])
+    g = grad(lambda x: np.sum(np.repeat(x, repeats) * np.arange(1., 1 + sum(repeats))))(w)
+    want = np.repeat(np.arange(3), repeats)
+    np.testing.assert_allclose(g, [np.sum(np.arange(1., 1 + sum(repeats))[want == i])
+                                   for i in range(3)])
+    np.testing.assert_allclose(grad(lambda x: np.sum(np.repeat(x, repeats)))(w), expected)
+
+
+def test_repeat_gradient_with_trailing_zero_counts_along_axis():
+    x = np.arange(6.).reshape(2, 3)
+    g = grad(lambda x: np.sum(np.repeat(x, [2, 1, 0], axis=1) ** 2))(x)
+    np.testing.assert_allclose(g, 2 * x * np.array([2., 1., 0.]))
+    g = grad(lambda x: np.sum(np.repeat(x, [3, 0], axis=0) * np.arange(9.).reshape(3, 3)))(x)
+    np.testing.assert_allclose(g, [[9., 12., 15.], [0., 0., 0.]])
