@@ -543,6 +543,12 @@ def _getitem(x, index):
 _getitem_prim = Primitive(_getitem, (_getitem_grad,))
 
 
+def _as_index(i):
+    """An index list/range as an array; an empty one is intp as numpy takes it (not float64)."""
+    return np.asarray(i, dtype=np.intp) if isinstance(i, (list, range)) and not len(i) \
+        else np.asarray(i)
+
+
 def getitem(x, index):
     """x[index] on a recorded value, for every numpy index kind.  Outside higher
     order its gradient is a Sparse holding only what was read.
@@ -556,7 +562,7 @@ def getitem(x, index):
         index = type(index)(_raw(i) for i in index) if isinstance(index, (tuple, list)) \
             else _raw(index)
     if isinstance(index, list):
-        index = np.asarray(index)
+        index = _as_index(index)
     return _getitem_prim(x, index)
 
 
@@ -570,8 +576,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     >>> grad(lambda a: np.sum(np.take(a, [0, 0, 2])))(np.zeros(3))
     array([2., 0., 1.])"""
     if axis is None:
-        return getitem(np.ravel(a), np.asarray(_raw(indices)))
-    return getitem(a, (slice(None),) * (axis % len(_shape(a))) + (np.asarray(_raw(indices)),))
+        return getitem(np.ravel(a), _as_index(_raw(indices)))
+    return getitem(a, (slice(None),) * (axis % len(_shape(a))) + (_as_index(_raw(indices)),))
 
 
 FUNCTIONS[np.take] = take

@@ -60,3 +60,22 @@ def test_repeat_gradient_with_trailing_zero_counts_along_axis():
     np.testing.assert_allclose(g, 2 * x * np.array([2., 1., 0.]))
     g = grad(lambda x: np.sum(np.repeat(x, [3, 0], axis=0) * np.arange(9.).reshape(3, 3)))(x)
     np.testing.assert_allclose(g, [[9., 12., 15.], [0., 0., 0.]])
+
+
+# (c) prod along an axis of length 1 holding a zero; take / index with an empty list
+def test_second_order_prod_along_length_one_axis_with_zero():
+    x = np.array([[0.], [2.]])
+    h = grad(lambda x: np.sum(grad(lambda z: np.sum(np.prod(z, axis=1) ** 2))(x)))(x)
+    np.testing.assert_allclose(h, [[2.], [2.]])
+    p = Param(x)
+    g = grad(diff(lambda: np.sum(np.prod(p, axis=1) * p[:, 0])), p)
+    np.testing.assert_allclose(g, 2 * x)
+
+
+def test_take_and_index_with_empty_list():
+    x = np.arange(6.).reshape(3, 2)
+    for f in (lambda x: np.sum(np.take(x, [], axis=0)) + np.sum(x),
+              lambda x: np.sum(np.take(x, [])) + np.sum(x),
+              lambda x: np.sum(x[[]]) + np.sum(x)):
+        np.testing.assert_array_equal(grad(f)(x), np.ones((3, 2)))
+    assert np.take(Param(x), [], axis=0).shape == (0, 2)
