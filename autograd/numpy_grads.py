@@ -954,8 +954,9 @@ def tensordot(a, b, axes=2):
     free_a = [i for i in range(len(sa)) if i not in ax_a]
     free_b = [i for i in range(len(sb)) if i not in ax_b]
     k = int(np.prod([sa[i] for i in ax_a]))
-    a2 = np.reshape(np.transpose(a, free_a + ax_a), (-1, k))
-    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, -1))
+    # the free sizes spelled out: -1 is ambiguous when k == 0 (empty contracted axes)
+    a2 = np.reshape(np.transpose(a, free_a + ax_a), (int(np.prod([sa[i] for i in free_a])), k))
+    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, int(np.prod([sb[i] for i in free_b]))))
     return np.reshape(_matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
 
 

@@ -79,3 +79,12 @@ def test_take_and_index_with_empty_list():
               lambda x: np.sum(x[[]]) + np.sum(x)):
         np.testing.assert_array_equal(grad(f)(x), np.ones((3, 2)))
     assert np.take(Param(x), [], axis=0).shape == (0, 2)
+
+
+# found by the random programs: contracting over an empty axis
+def test_inner_and_tensordot_over_empty_axis():
+    x = np.ones((3, 2))
+    g = grad(lambda x: np.sum(np.inner(x[[]], x[[]])) + np.sum(x))(x)
+    np.testing.assert_array_equal(g, np.ones((3, 2)))
+    g = grad(lambda x: np.sum(np.tensordot(x[:, :0], np.ones((0, 2)), 1)) + np.sum(x))(x)
+    np.testing.assert_array_equal(g, np.ones((3, 2)))
