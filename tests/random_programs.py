@@ -138,7 +138,10 @@ def generate(seed, index, max_ops=8, elementwise=False, ops=OPS):
         vals, steps = list(inputs), []
         for _ in range(int(rng.integers(1, max_ops + 1))):
             for _attempt in range(30):
-                ops_f = by_fam[fams[int(rng.integers(len(fams)))]]   # families equally often
+                # half the time a family first (small families get their share), half
+                # the time an op (each op of the big families gets its share)
+                ops_f = by_fam[fams[int(rng.integers(len(fams)))]] if rng.random() < 0.5 \
+                    else pool
                 op = ops_f[int(rng.integers(len(ops_f)))]
                 args = [_pick(rng, len(vals)) for _ in range(op.arity)]
                 try:
