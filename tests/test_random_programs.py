@@ -7,6 +7,7 @@ import time
 import warnings
 
 import numpy as np
+import pytest
 
 from random_ops import FAMILIES
 from random_programs import check_numeric, env_int, family_counts, generate, shrink
@@ -35,6 +36,7 @@ def test_random_programs_match_central_differences():
     assert sum(p.elementwise for p in progs) >= N // 4   # the second-order share
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_shrink_finds_the_guilty_step():
     # a check that fails whenever a 'cumprod' step is present: shrinking keeps one step
     prog = next(p for p in (generate(SEED, i) for i in range(10 ** 4))
