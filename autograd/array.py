@@ -54,6 +54,17 @@ def _array_function(self, func, types, args, kwargs):
     return func(*_unbox_deep(args), **{k: _unbox_deep(v) for k, v in kwargs.items()})
 
 
+def _to_array(self, dtype=None, copy=None):
+    """np.asarray(x) (numpy's __array__ protocol): the held array, but never of a
+    value being recorded, whose gradient would silently stop there (PyTorch's rule)."""
+    if _recording((self,)):
+        raise TypeError("cannot turn a value recorded for differentiation into a plain numpy "
+                        "array (np.asarray, np.array, or an ndarray method such as a.dot(x)): "
+                        "its gradient would be lost. Use value(x) to take the value without "
+                        "its gradient, or a numpy function (np.dot(a, x)) to keep it")
+    return np.asarray(_raw(self), dtype=dtype)
+
+
 def _readonly(self, *a, **k):
     if isinstance(self, Result) or _tapes:
         raise ValueError("cannot write in place into a value recorded for differentiation: "
@@ -134,7 +145,7 @@ def _install():
     V.__int__ = lambda self: int(_raw(self))
     V.__index__ = lambda self: _raw(self).__index__()
     V.__complex__ = lambda self: complex(_raw(self))
-    V.__array__ = lambda self, dtype=None, copy=None: np.asarray(_raw(self), dtype=dtype)
+    V.__array__ = _to_array
     V.__format__ = lambda self, spec: format(_raw(self), spec)
     V.shape = property(lambda self: np.shape(_raw(self)))
     V.dtype = property(lambda self: np.result_type(_raw(self)))

@@ -490,10 +490,11 @@ def _repeat_grad(dy, y, x, repeats, axis=None):
         return _repeat_grad(dy, y, x, int(np.ravel(repeats)[0]), axis)
     bounds = np.concatenate([[0], np.cumsum(repeats)])
     if not isinstance(dy, Value):
-        # reduceat gives the element at an empty range, so mask rows repeated 0 times
+        # reduceat gives the element at an empty range, so mask rows repeated 0 times;
+        # a zero row padded at the end keeps every start index valid (no clipping)
         kept = np.reshape(np.greater(repeats, 0), [-1 if i == ax else 1 for i in range(len(shape))])
-        return np.add.reduceat(_raw(dy), np.minimum(bounds[:-1], _shape(dy)[ax] - 1),
-                               axis=ax) * kept
+        pad = [(0, int(i == ax)) for i in range(len(shape))]
+        return np.add.reduceat(np.pad(_raw(dy), pad), bounds[:-1], axis=ax) * kept
     return \
         np.stack([np.sum(dy[(slice(None),) * ax + (slice(a, b),)], axis=ax)
                   for a, b in zip(bounds[:-1], bounds[1:])], axis=ax)
@@ -542,6 +543,12 @@ def _getitem(x, index):
 _getitem_prim = Primitive(_getitem, (_getitem_grad,))
 
 
+def _as_index(i):
+    """An index list/range as an array; an empty one is intp as numpy takes it (not float64)."""
+    return np.asarray(i, dtype=np.intp) if isinstance(i, (list, range)) and not len(i) \
+        else np.asarray(i)
+
+
 def getitem(x, index):
     """x[index] on a recorded value, for every numpy index kind.  Outside higher
     order its gradient is a Sparse holding only what was read.
@@ -555,7 +562,7 @@ def getitem(x, index):
         index = type(index)(_raw(i) for i in index) if isinstance(index, (tuple, list)) \
             else _raw(index)
     if isinstance(index, list):
-        index = np.asarray(index)
+        index = _as_index(index)
     return _getitem_prim(x, index)
 
 
@@ -569,8 +576,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     >>> grad(lambda a: np.sum(np.take(a, [0, 0, 2])))(np.zeros(3))
     array([2., 0., 1.])"""
     if axis is None:
-        return getitem(np.ravel(a), np.asarray(_raw(indices)))
-    return getitem(a, (slice(None),) * (axis % len(_shape(a))) + (np.asarray(_raw(indices)),))
+        return getitem(np.ravel(a), _as_index(_raw(indices)))
+    return getitem(a, (slice(None),) * (axis % len(_shape(a))) + (_as_index(_raw(indices)),))
 
 
 FUNCTIONS[np.take] = take
@@ -947,8 +954,9 @@ def tensordot(a, b, axes=2):
     free_a = [i for i in range(len(sa)) if i not in ax_a]
     free_b = [i for i in range(len(sb)) if i not in ax_b]
     k = int(np.prod([sa[i] for i in ax_a]))
-    a2 = np.reshape(np.transpose(a, free_a + ax_a), (-1, k))
-    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, -1))
+    # the free sizes spelled out: -1 is ambiguous when k == 0 (empty contracted axes)
+    a2 = np.reshape(np.transpose(a, free_a + ax_a), (int(np.prod([sa[i] for i in free_a])), k))
+    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, int(np.prod([sb[i] for i in free_b]))))
     return np.reshape(_matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
 
 
