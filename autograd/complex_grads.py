@@ -33,7 +33,8 @@ gradient of a real input comes out complex only its real part is kept.
 import numpy as np
 
 from . import numpy_grads as _numpy_grads  # noqa: F401  (these rules replace some of its rules)
-from .core import FUNCTIONS, UFUNCS, Primitive, _raw
+from .core import Primitive, _raw
+from .registry import lookup, register, register_each
 from .linalg_grads import _eigh_v, _eigh_w, named_result  # raw eigh; rules below
 from .numpy_grads import defgrad
 
@@ -49,7 +50,7 @@ def match(x, g):
 
 
 def _previous(fn):
-    prev = UFUNCS.get(fn) if isinstance(fn, np.ufunc) else FUNCTIONS.get(fn)
+    prev = lookup(fn)
     return prev if isinstance(prev, Primitive) else None
 
 
@@ -68,7 +69,8 @@ def complex_aware(fn, *rules):
                 return old(dy, y, *args, **kw)
             return rule(dy, y, *args, **kw)
         return g
-    return defgrad(fn, *[pick(i, r) for i, r in enumerate(rules)])
+    # replaces the real rule on purpose: the new rule calls it for real arguments
+    return defgrad(fn, *[pick(i, r) for i, r in enumerate(rules)], override=True)
 
 
 # ---------------------------------------------------------- non-holomorphic
@@ -78,7 +80,6 @@ def _abs_grad(dy, y, x):
 
 complex_aware(np.absolute, _abs_grad)
 defgrad(np.conjugate, lambda dy, y, x: match(x, np.conj(dy)))
-defgrad(np.real, lambda dy, y, x: np.real(dy))
 
 
 def _imag_grad(dy, y, x):
@@ -116,7 +117,7 @@ complex_aware(np.arccosh, lambda dy, y, x: dy / (np.sqrt(x - 1) * np.sqrt(x + 1)
 
 
 # ---------------------------------------------------------- composites
-_var_real, _std_real = FUNCTIONS.get(np.var), FUNCTIONS.get(np.std)
+_var_real, _std_real = lookup(np.var), lookup(np.std)
 
 
 def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
@@ -141,9 +142,9 @@ def _vdot(a, b):
     return np.sum(np.conj(np.ravel(a)) * np.ravel(b))
 
 
-FUNCTIONS[np.var] = _var
-FUNCTIONS[np.std] = _std
-FUNCTIONS[np.vdot] = _vdot
+# these replace the real versions on purpose (each calls the real one for real input)
+register_each({np.var: _var, np.std: _std}, override=True)
+register(np.vdot, _vdot, override=True)    # conjugates a; the real one is the same for real a
 
 
 def _norm_of_abs(registered, spectral):
@@ -180,8 +181,8 @@ for _fn, _is_spectral in [(np.linalg.norm, _spectral_norm),
                        (getattr(np.linalg, "vector_norm", None), lambda *a, **k: False),
                        (getattr(np.linalg, "matrix_norm", None),
                         lambda ndim, ord="fro", **k: ord in (2, -2, "nuc"))]:
-    if _fn is not None and FUNCTIONS.get(_fn) is not None:
-        FUNCTIONS[_fn] = _norm_of_abs(FUNCTIONS[_fn], _is_spectral)
+    if _fn is not None and lookup(_fn) is not None:
+        register(_fn, _norm_of_abs(lookup(_fn), _is_spectral), override=True)  # wraps it
 
 
 # ---------------------------------------------------------- Hermitian decompositions
@@ -213,7 +214,7 @@ def _eigh_v_grad(dy, v, a, UPLO="L"):
 
 _eigh_w_prim = Primitive(_eigh_w, (_eigh_w_grad,))
 _eigh_v_prim = Primitive(_eigh_v, (_eigh_v_grad,))
-_eigh_real, _eigvalsh_real = FUNCTIONS.get(np.linalg.eigh), FUNCTIONS.get(np.linalg.eigvalsh)
+_eigh_real, _eigvalsh_real = lookup(np.linalg.eigh), lookup(np.linalg.eigvalsh)
 
 
 def _eigh(a, UPLO="L"):
@@ -238,8 +239,8 @@ def _cholesky_grad(dy, L, a, upper=False):
     return np.conj(np.matmul(_H(linv), np.matmul(phi, linv)))
 
 
-FUNCTIONS[np.linalg.eigh] = _eigh
-FUNCTIONS[np.linalg.eigvalsh] = _eigvalsh
+# complex Hermitian input; each calls the real version for real input (so override)
+register_each({np.linalg.eigh: _eigh, np.linalg.eigvalsh: _eigvalsh}, override=True)
 complex_aware(np.linalg.cholesky, _cholesky_grad)
 
 
@@ -265,7 +266,7 @@ def _svd_vectors(which):
 
 _svdvals_prim = Primitive(_svdvals, (_svdvals_grad,))
 _svd_u_prim, _svd_vh_prim = _svd_vectors(0), _svd_vectors(2)
-_svd_real = FUNCTIONS.get(np.linalg.svd)
+_svd_real = lookup(np.linalg.svd)
 
 
 def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
@@ -279,16 +280,5 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return named_result("SVDResult", u, s, vh)
 
 
-FUNCTIONS[np.linalg.svd] = _svd
+register(np.linalg.svd, _svd, override=True)    # calls the real version for real input
 
-
-def _astype(x, dtype):
-    return np.asarray(x).astype(dtype)
-
-
-def _astype_grad(dy, y, x, dtype):
-    xd = np.result_type(_raw(x))
-    return FUNCTIONS["astype"](match(x, dy), xd)
-
-
-FUNCTIONS["astype"] = Primitive(_astype, (_astype_grad,))

@@ -12,7 +12,8 @@ real part when ``x`` is real.  The DFT matrix is symmetric for every
 import numpy as np
 
 from .complex_grads import match as match_real  # g as the gradient of x: real part for real x
-from .core import FUNCTIONS, _raw
+from .core import _raw
+from .registry import register
 from .numpy_grads import defgrad
 
 _fft, _ifft, _rfft, _irfft = np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft
@@ -192,7 +193,7 @@ for _name, _impl in [("fftn", fftn), ("ifftn", ifftn), ("fft2", fft2), ("ifft2",
                      ("rfftn", rfftn), ("irfftn", irfftn), ("rfft2", rfft2),
                      ("irfft2", irfft2), ("hfft", hfft), ("ihfft", ihfft),
                      ("fftshift", fftshift), ("ifftshift", ifftshift)]:
-    FUNCTIONS[getattr(np.fft, _name)] = _impl
+    register(getattr(np.fft, _name), _impl)
 del _name, _impl
 
 __all__ = ["fit", "match_real", "fftn", "ifftn", "fft2", "ifft2", "rfftn", "irfftn", "rfft2",

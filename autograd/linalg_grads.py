@@ -9,7 +9,8 @@ differentiate a function of a symmetric matrix built from the parameter
 """
 import numpy as np
 
-from .core import FUNCTIONS, Primitive, _raw, zerograd
+from .core import Primitive, _raw
+from .registry import register, register_each, zerograd
 from .numpy_grads import _T as _mT, _matmul, _shape, defgrad, diagonal, outer, tensordot, trace
 
 LA = np.linalg
@@ -358,17 +359,17 @@ def _la_tensordot(x1, x2, /, *, axes=2):
     return tensordot(x1, x2, axes)
 
 
-FUNCTIONS.update({
+register_each({
     LA.slogdet: slogdet, LA.eigh: eigh, LA.eigvalsh: eigvalsh, LA.svd: svd, LA.norm: norm,
     LA.matrix_power: matrix_power, LA.multi_dot: multi_dot,
     LA.matmul: _matmul, LA.outer: outer, LA.trace: _la_trace, LA.diagonal: _la_diagonal,
     LA.tensordot: _la_tensordot, LA.matrix_transpose: _mT,
 })
 if hasattr(LA, "svdvals"):
-    FUNCTIONS.update({LA.svdvals: svdvals, LA.vector_norm: vector_norm,
+    register_each({LA.svdvals: svdvals, LA.vector_norm: vector_norm,
                       LA.matrix_norm: matrix_norm})
 if hasattr(LA, "vecdot") and hasattr(np, "vecdot"):
-    FUNCTIONS[LA.vecdot] = lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis)
+    register(LA.vecdot, lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis))
 for _f in (LA.matrix_rank, LA.cond):
     zerograd(_f)
 
@@ -450,4 +451,4 @@ def lstsq(a, b, rcond=None):
     return x, res, rank, _svdvals_prim(a)
 
 
-FUNCTIONS.update({LA.qr: qr, LA.lstsq: lstsq})
+register_each({LA.qr: qr, LA.lstsq: lstsq})

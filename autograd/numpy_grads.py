@@ -6,13 +6,9 @@ computation is recorded too.
 """
 import numpy as np
 
-from .core import FUNCTIONS, UFUNCS, Primitive, Value, _raw, primitive, zerograd
+from .core import Primitive, Value, _raw
+from .registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
 from .sparse import Sparse
-
-
-def defgrad(fn, *grads, nary_grad=None):
-    """Register gradients for an existing numpy function; returns the primitive."""
-    return primitive(*grads, nary_grad=nary_grad)(fn)
 
 
 def _shape(x):
@@ -269,7 +265,7 @@ def _prod_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
     return _expand(dy, x, axis, keepdims) * _expand(y, x, axis, keepdims) / x
 
 
-_sum = FUNCTIONS[np.sum] = Primitive(_np_sum, (_sum_grad,))
+_sum = register(np.sum, Primitive(_np_sum, (_sum_grad,)))
 defgrad(np.mean, _mean_grad)
 for _f in (np.max, np.min, np.amax, np.amin):
     defgrad(_f, _extreme_grad)
@@ -293,8 +289,7 @@ def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None,
     return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=where))
 
 
-FUNCTIONS[np.var] = _var
-FUNCTIONS[np.std] = _std
+register_each({np.var: _var, np.std: _std})
 
 
 def _cumsum_grad(dy, y, x, axis=None, dtype=None, out=None):
@@ -359,9 +354,15 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
-FUNCTIONS["astype"] = Primitive(_astype, (
-    lambda dy, y, x, dtype: FUNCTIONS["astype"](dy, _dtype(x)),))
-FUNCTIONS["copy"] = Primitive(np.copy, (lambda dy, y, x: dy,))
+def _astype_grad(dy, y, x, dtype):
+    """dy back in x's dtype; a real x takes the real part of a complex dy."""
+    if np.iscomplexobj(_raw(dy)) and not np.iscomplexobj(_raw(x)):
+        dy = np.real(dy)
+    return astype(dy, _dtype(x))
+
+
+astype = register(ASTYPE, Primitive(_astype, (_astype_grad,)))
+register(COPY, Primitive(np.copy, (lambda dy, y, x: dy,)))
 defgrad(np.copy, lambda dy, y, x, *a, **k: dy)
 # np.asarray / np.array / np.ascontiguousarray are not dispatched by numpy
 # (they call __array__), so they cannot be registered: on a recorded value
@@ -461,7 +462,7 @@ def array_split(ary, indices_or_sections, axis=0):
     return split(ary, indices_or_sections, axis)
 
 
-FUNCTIONS.update({np.concatenate: concatenate, np.stack: stack, np.hstack: hstack,
+register_each({np.concatenate: concatenate, np.stack: stack, np.hstack: hstack,
                   np.vstack: vstack, np.split: split, np.array_split: array_split})
 
 
@@ -516,7 +517,7 @@ def _tile(x, reps):
     return np.reshape(b, tuple(r * n for r, n in zip(reps, shape)))
 
 
-FUNCTIONS[np.tile] = _tile
+register(np.tile, _tile)
 
 
 # ------------------------------------------------------------ indexing
@@ -559,7 +560,7 @@ def getitem(x, index):
     return _getitem_prim(x, index)
 
 
-FUNCTIONS["getitem"] = getitem
+register(GETITEM, getitem)
 
 
 def take(a, indices, axis=None, out=None, mode="raise"):
@@ -573,7 +574,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     return getitem(a, (slice(None),) * (axis % len(_shape(a))) + (np.asarray(_raw(indices)),))
 
 
-FUNCTIONS[np.take] = take
+register(np.take, take)
 
 
 def _take_along_axis(arr, indices, axis):
@@ -648,8 +649,8 @@ def dot(a, b, out=None):
     return np.tensordot(a, b, axes=([na - 1], [nb - 2]))
 
 
-FUNCTIONS[np.dot] = dot
-FUNCTIONS[np.matmul] = _matmul
+register(np.dot, dot)
+register(np.matmul, _matmul)
 
 
 # ------------------------------------------------------------ more elementwise
@@ -686,12 +687,8 @@ def _frexp(x, *a, **k):
     return x * np.ldexp(1.0, -e), e
 
 
-for _f in (np.lexsort, np.ravel_multi_index, np.common_type):   # sequences of arrays
-    zerograd(_f)
 
-UFUNCS[np.modf] = _modf
-UFUNCS[np.divmod] = _divmod
-UFUNCS[np.frexp] = _frexp
+register_each({np.modf: _modf, np.divmod: _divmod, np.frexp: _frexp})
 
 
 # numpy >= 2 matrix-vector ufuncs (default axes only)
@@ -832,7 +829,7 @@ def _diff(a, n=1, axis=-1, prepend=None, append=None):
     return a
 
 
-FUNCTIONS.update({np.nanvar: _nanvar, np.nanstd: _nanstd, np.ptp: _ptp,
+register_each({np.nanvar: _nanvar, np.nanstd: _nanstd, np.ptp: _ptp,
                   np.average: _average, np.sort: _sort, np.median: _median, np.diff: _diff})
 
 
@@ -923,7 +920,7 @@ def diagflat(v, k=0):
 defgrad(np.triu, lambda dy, y, m, k=0: np.triu(dy, k))
 defgrad(np.tril, lambda dy, y, m, k=0: np.tril(dy, k))
 
-FUNCTIONS.update({np.dstack: _dstack, np.column_stack: _column_stack, np.append: _append,
+register_each({np.dstack: _dstack, np.column_stack: _column_stack, np.append: _append,
                   np.diagonal: diagonal, np.trace: trace, np.diag: diag, np.diagflat: diagflat})
 
 
@@ -1091,7 +1088,7 @@ def einsum(*operands, out=None, optimize=False, **kw):
     return _einsum_prim(",".join(ins) + "->" + out_sub, *ops)
 
 
-FUNCTIONS.update({np.tensordot: tensordot, np.inner: inner, np.outer: outer, np.kron: kron,
+register_each({np.tensordot: tensordot, np.inner: inner, np.outer: outer, np.kron: kron,
                   np.vdot: vdot, np.einsum: einsum})
 
 # ------------------------------------------------------------ signals, statistics
@@ -1308,11 +1305,11 @@ def ediff1d(ary, to_end=None, to_begin=None):
     return np.concatenate(parts) if len(parts) > 1 else d
 
 
-FUNCTIONS.update({np.convolve: convolve, np.correlate: correlate, np.cross: cross,
+register_each({np.convolve: convolve, np.correlate: correlate, np.cross: cross,
                   np.meshgrid: meshgrid, np.cov: cov, np.corrcoef: corrcoef,
                   np.quantile: quantile, np.percentile: percentile, np.ediff1d: ediff1d})
 if hasattr(np, "trapezoid"):
-    FUNCTIONS[np.trapezoid] = trapezoid
+    register(np.trapezoid, trapezoid)
 
 # ------------------------------------------------------------ more composites
 def _no_nan(x, fill):
@@ -1411,14 +1408,14 @@ def block(arrays):
     return join(arrays, 0)
 
 
-FUNCTIONS.update({np.nanprod: nanprod, np.nancumsum: nancumsum, np.nancumprod: nancumprod,
+register_each({np.nanprod: nanprod, np.nancumsum: nancumsum, np.nancumprod: nancumprod,
                   np.delete: delete, np.block: block})
 if hasattr(np, "cumulative_sum"):
-    FUNCTIONS.update({np.cumulative_sum: _cumulative(np.cumsum, 0.0),
+    register_each({np.cumulative_sum: _cumulative(np.cumsum, 0.0),
                       np.cumulative_prod: _cumulative(np.cumprod, 1.0), np.unstack: unstack,
                       np.matrix_transpose: lambda x, /: _T(x),
                       np.astype: lambda x, dtype, /, *, copy=True, **k:
-                      FUNCTIONS["astype"](x, dtype)})
+                      astype(x, dtype)})
 
 from . import linalg_grads as _linalg_grads  # noqa: E402,F401  (registers np.linalg)
 from . import special_grads as _special_grads  # noqa: E402,F401  (registers scipy.special)

@@ -1,8 +1,7 @@
 """Gradients of the scipy.special functions HIPS autograd differentiates that
 autograd.special_grads does not (yet) cover, plus the Student t CDF.
 
-Each rule is registered only when no gradient is registered for that
-function already, so the main module keeps precedence.  Shape parameters
+Each function is registered once (the registry refuses a second rule).  Shape parameters
 (the order of a Bessel function, a and b of betainc, df of stdtr) are
 constants: their gradient is not available.
 """
@@ -10,13 +9,7 @@ import numpy as np
 import scipy.special as sp
 
 from . import special_grads as _special_grads  # noqa: F401  (registered first)
-from .core import UFUNCS
-from .numpy_grads import defgrad
-
-
-def _register(fn, *grads):
-    if fn not in UFUNCS:
-        defgrad(fn, *grads)
+from .registry import defgrad
 
 
 def _betainc_x(dy, y, a, b, x):
@@ -30,14 +23,14 @@ def _stdtr_t(dy, y, df, t):
     return dy * np.exp(logpdf)
 
 
-_register(sp.betainc, None, None, _betainc_x)
-_register(sp.stdtr, None, _stdtr_t)
-_register(sp.jv, None, lambda dy, y, v, x: dy * (sp.jv(v - 1, x) - sp.jv(v + 1, x)) / 2)
-_register(sp.yv, None, lambda dy, y, v, x: dy * (sp.yv(v - 1, x) - sp.yv(v + 1, x)) / 2)
-_register(sp.yn, None, lambda dy, y, n, x: dy * (sp.yn(n - 1, x) - sp.yn(n + 1, x)) / 2)
-_register(sp.iv, None, lambda dy, y, v, x: dy * (sp.iv(v - 1, x) + sp.iv(v + 1, x)) / 2)
-_register(sp.ive, None, lambda dy, y, v, x:
+defgrad(sp.betainc, None, None, _betainc_x)
+defgrad(sp.stdtr, None, _stdtr_t)
+defgrad(sp.jv, None, lambda dy, y, v, x: dy * (sp.jv(v - 1, x) - sp.jv(v + 1, x)) / 2)
+defgrad(sp.yv, None, lambda dy, y, v, x: dy * (sp.yv(v - 1, x) - sp.yv(v + 1, x)) / 2)
+defgrad(sp.yn, None, lambda dy, y, n, x: dy * (sp.yn(n - 1, x) - sp.yn(n + 1, x)) / 2)
+defgrad(sp.iv, None, lambda dy, y, v, x: dy * (sp.iv(v - 1, x) + sp.iv(v + 1, x)) / 2)
+defgrad(sp.ive, None, lambda dy, y, v, x:
           dy * ((sp.ive(v - 1, x) + sp.ive(v + 1, x)) / 2 - np.sign(x) * y))
-_register(sp.kv, None, lambda dy, y, v, x: -dy * (sp.kv(v - 1, x) + sp.kv(v + 1, x)) / 2)
-_register(sp.kve, None, lambda dy, y, v, x:
+defgrad(sp.kv, None, lambda dy, y, v, x: -dy * (sp.kv(v - 1, x) + sp.kv(v + 1, x)) / 2)
+defgrad(sp.kve, None, lambda dy, y, v, x:
           dy * (y - (sp.kve(v - 1, x) + sp.kve(v + 1, x)) / 2))

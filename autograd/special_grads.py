@@ -16,7 +16,8 @@ import functools
 import numpy as np
 import scipy.special as sp
 
-from .core import FUNCTIONS, Primitive, Value, _raw, zerograd
+from .core import Primitive, Value, _raw
+from .registry import register, zerograd
 from .numpy_grads import _shape, defgrad
 
 SQRT_PI = np.sqrt(np.pi)
@@ -235,4 +236,4 @@ for _name, _ours in PYTHON_FUNCTIONS.items():
     _orig = getattr(sp, _name)
     _orig = getattr(_orig, "__wrapped__", _orig) if hasattr(_orig, "_autograd_version") else _orig
     setattr(sp, _name, _dispatching(_orig, _ours))
-    FUNCTIONS[_orig] = _ours
+    register(_orig, _ours)

@@ -129,9 +129,27 @@ def test_user_primitive_and_zerograd():
 
 
 def test_primitive_registers_an_existing_numpy_function():
-    primitive(lambda dy, y, x: dy * (np.cos(np.pi * x) * np.pi * x - np.sin(np.pi * x))
-              / (np.pi * x * x))(np.sinc)
-    assert gcheck(lambda x: np.sinc(x), Param(np.array([0.3, 0.7, 1.4])))
+    from autograd.registry import lookup, register
+    saved = lookup(np.sinc)
+    try:
+        p = primitive(lambda dy, y, x: dy * (np.cos(np.pi * x) * np.pi * x - np.sin(np.pi * x))
+                      / (np.pi * x * x), override=True)(np.sinc)
+        assert lookup(np.sinc) is p
+        assert gcheck(lambda x: np.sinc(x), Param(np.array([0.3, 0.7, 1.4])))
+    finally:
+        register(np.sinc, saved, override=True)
+
+
+def test_registering_a_second_rule_needs_override():
+    from autograd.registry import defgrad, lookup, zerograd
+    saved = lookup(np.sinc)
+    with pytest.raises(ValueError, match="sinc.*override=True"):
+        primitive(lambda dy, y, x: dy)(np.sinc)
+    with pytest.raises(ValueError, match="override"):
+        defgrad(np.sinc, lambda dy, y, x: dy)
+    with pytest.raises(ValueError, match="override"):
+        zerograd(np.sinc)
+    assert lookup(np.sinc) is saved
 
 
 def test_broadcasting_gradients_are_summed_back():
