@@ -11,9 +11,7 @@ from .core import (Param, Primitive, Result, Value, diff, grad, gradloss, params
                    raw, training, value)
 from .registry import primitive, zerograd  # noqa: F401
 from . import array as _array  # noqa: F401  (installs the numpy protocol on Value)
-from . import numpy_grads as _numpy_grads  # noqa: F401
-from . import complex_grads as _complex_grads  # noqa: F401  (after numpy_grads: complex rules)
-from . import fft_grads as _fft_grads  # noqa: F401
+from . import rules as _rules  # noqa: F401  (registers the gradients)
 from .sparse import Sparse  # noqa: F401
 from .gcheck import gcheck  # noqa: F401
 from .util import cat1d  # noqa: F401

@@ -8,19 +8,17 @@ computed from one) is recorded as a ``Result`` on the active ``Tape``; then
 a Result belongs to one tape (its *level*), which makes higher-order and
 nested-closure gradients come out right.
 
-The ladder: boxes (values) < backward (sweep) < core (tape) < registry <
-rules < functional / forward / differential_operators < extend.  Names that
-live above core (``primitive``, ``zerograd``, the tables, HIPS's
-``make_vjp``, ``defvjp``, ...) are still readable here: upper modules hand
-them to ``provide`` when they load, and the module ``__getattr__`` serves them.
+Names defined above core (``primitive``, ``zerograd``, HIPS's ``make_vjp``,
+``defvjp``, ...) are still readable here: upper modules hand them to
+``provide`` when they load and the module ``__getattr__`` serves them.
 """
 import math
 
 import numpy as np
 
-from .backward import add_grads, sweep, unbroadcast  # noqa: F401  (part of the tape's API)
-from .boxes import Param, Result, Value, _raw, _unbox_deep, find_params, raw, unbox_deep, value  # noqa: F401
-from .sparse import Sparse  # noqa: F401
+from .backward import add_grads, sweep, unbroadcast  # noqa: F401  (the tape's API)
+from .boxes import (Param, Result, Value, _raw, _unbox_deep, find_params,  # noqa: F401
+                    raw, unbox_deep, value)
 
 __all__ = ["Value", "Param", "Result", "Primitive", "primitive", "zerograd", "raw",
            "diff", "grad", "gradloss", "value", "params", "training"]
@@ -204,10 +202,8 @@ def record(f, args, kw, root_index=None):
 
 
 class NonScalarOutput(ValueError, TypeError):
-    """A gradient was asked of a function whose output is not one number.
-
-    Both a ValueError (AutoGrad.jl's ``diff``) and a TypeError (what HIPS
-    autograd's ``grad`` raises), so code written for either catches it."""
+    """A gradient was asked of a function whose output is not one number; both a
+    ValueError (AutoGrad.jl's ``diff``) and a TypeError (HIPS autograd's ``grad``)."""
 
 
 def _run(f, args, kw, root_index=None, real=False):
@@ -275,12 +271,9 @@ def gradloss(f, argnum=0):
 
 
 def params(x):
-    """params(x) -> list of the Params found in x.
-
-    For the Result of ``diff``: the Params it depends on.  Otherwise a search
-    of lists, tuples, dicts, sets and object attributes, which visits every
-    object once (cycles are safe).
-    """
+    """params(x) -> list of the Params found in x: for the Result of ``diff``
+    the Params it depends on, otherwise ``boxes.find_params(x)`` (a search of
+    containers and object attributes).  Example: ``params(model)``."""
     if isinstance(x, Result) and x.tape is not None and x.tape.level < 0:
         return [p for p, _ in x.tape.grads.values() if isinstance(p, Param)]
     return find_params(x)

@@ -114,12 +114,12 @@ def test_gcheck_returns_false_for_a_deliberately_wrong_registered_gradient(capsy
 def test_docstring_examples_of_the_gradient_modules_run():
     import doctest
 
-    import autograd.linalg_grads
-    import autograd.numpy_grads
-    import autograd.sparse
-    import autograd.special_grads
-    for mod in (autograd.numpy_grads, autograd.linalg_grads, autograd.special_grads,
-                autograd.sparse):
+    import importlib
+    mods = [importlib.import_module(f"autograd.{m}") for m in (
+        "rules.elementwise", "rules.reductions", "rules.shapes", "rules.indexing",
+        "rules.products", "rules.composites", "rules.linalg", "rules.special", "sparse",
+        "registry", "boxes", "tree", "functional")]
+    for mod in mods:
         result = doctest.testmod(mod, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, mod.__name__
 

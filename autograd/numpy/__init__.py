@@ -20,9 +20,7 @@ and the submodules ``random``, ``linalg`` and ``fft``.
 import numpy as _np
 from numpy import *  # noqa: F401,F403
 
-from .. import numpy_grads as _numpy_grads  # noqa: F401  (gradients of numpy)
-from .. import complex_grads as _complex_grads  # noqa: F401  (complex-aware rules, after numpy_grads)
-from .. import fft_grads as _fft_grads  # noqa: F401
+from .. import rules as _rules  # noqa: F401  (registers the gradients)
 from ..registry import lookup as _lookup, register as _register
 from ..util import forward_getattr as _forward_getattr
 from .creation import array, asarray, asanyarray, c_, full, full_like, r_  # noqa: F401
