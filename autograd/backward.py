@@ -14,7 +14,12 @@ __all__ = ["unbroadcast", "add_grads", "sweep"]
 
 
 def unbroadcast(g, x):
-    """Sum gradient ``g`` down to the shape (and float dtype) of input ``x``."""
+    """unbroadcast(g, x): gradient ``g`` summed down to the shape (and float
+    dtype) of input ``x``, undoing numpy's broadcasting.
+
+    >>> unbroadcast(np.ones((2, 3)), np.zeros((1, 3)))
+    array([[2., 2., 2.]])
+    """
     xs = np.shape(x) if not isinstance(x, np.ndarray) else x.shape
     if g.__class__ is Sparse:
         if g.shape != xs:                  # a sparse gradient that was broadcast
@@ -54,7 +59,12 @@ def unbroadcast(g, x):
 
 
 def add_grads(a, b):
-    """Sum of two gradient contributions (either may be Sparse or recorded)."""
+    """add_grads(a, b): the sum of two gradient contributions (either may be
+    Sparse or recorded).
+
+    >>> add_grads(np.ones(2), np.ones(2))
+    array([2., 2.])
+    """
     if a.__class__ is Sparse:
         return a.add(b)
     if b.__class__ is Sparse:

@@ -228,7 +228,7 @@ def diff(f, *args, **kw):
 
     >>> x = Param(np.array([1., 2., 3.]))
     >>> y = diff(lambda: np.sum(x * x))
-    >>> value(y), grad(y, x)
+    >>> float(value(y)), grad(y, x)
     (14.0, array([2., 4., 6.]))
     """
     if not callable(f):
@@ -243,13 +243,11 @@ def grad(f, x=None, argnum=0):
     if the result does not depend on it.  With a function (HIPS autograd's
     form): a function returning the gradient of f's scalar output with
     respect to argument ``argnum`` (an int, or a tuple of ints); arguments
-    may be arrays, numbers or tuples / lists / dicts of them.  A non-scalar
-    output raises ``NonScalarOutput``.  (The function form is
-    ``functional.grad_of``.)
+    may be arrays, numbers or tuples / lists / dicts of them (``functional.grad_of``).
 
     >>> grad(lambda w: np.sum(w * w))(np.array([1., 2.]))
     array([2., 4.])
-    >>> grad(grad(np.sin))(0.5) == -np.sin(0.5)
+    >>> bool(grad(grad(np.sin))(0.5) == -np.sin(0.5))
     True
     """
     if isinstance(f, Result):
@@ -264,7 +262,8 @@ def gradloss(f, argnum=0):
     """gradloss(f, argnum=0): like ``grad(f)`` but the function returns
     ``(gradient, loss)``.
 
-    >>> gradloss(lambda w: np.sum(w * w))(np.array([1., 2.]))
+    >>> g, loss = gradloss(lambda w: np.sum(w * w))(np.array([1., 2.]))
+    >>> g, float(loss)
     (array([2., 4.]), 5.0)
     """
     return _upper["grad_of"](f, argnum, with_loss=True)
@@ -285,7 +284,8 @@ _upper = {}
 
 def provide(**names):
     """provide(name=obj, ...): make ``autograd.core.name`` serve ``obj``; called by
-    the modules above core (registry, functional, extend) when they load."""
+    the modules above core (registry, functional, extend) when they load.
+    Example: ``core.provide(grad_of=grad_of)`` in functional.py."""
     _upper.update(names)
 
 

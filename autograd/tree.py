@@ -59,8 +59,13 @@ def _flatten_into(x, leaves):
 
 
 def tree_unflatten(tree, leaves, static=True):
-    """tree_unflatten(tree, leaves, static=True): the container described by ``tree`` with ``leaves`` put back in order;
-    its non-numeric parts as they were (``static=True``) or None."""
+    """tree_unflatten(tree, leaves, static=True): the container described by
+    ``tree`` with ``leaves`` put back in order; its non-numeric parts as they
+    were (``static=True``) or None.
+
+    >>> tree_unflatten(tree_flatten([1.0, 'a'])[1], [2.0], static=False)
+    [2.0, None]
+    """
     it = iter(leaves)
     return _build(tree, it, static)
 
@@ -87,7 +92,12 @@ def _build(tree, it, static=True):
 
 
 def leaves_like(tree, value, what):
-    """The leaves of ``value``, which must have the structure ``tree``."""
+    """leaves_like(tree, value, what): the leaves of ``value``, which must have
+    the structure ``tree`` (ValueError naming ``what`` otherwise).
+
+    >>> leaves_like(tree_flatten((1.0, 2.0))[1], (3.0, 4.0), "vjp")
+    [3.0, 4.0]
+    """
     leaves, t = tree_flatten(value)
     if not same_tree(tree, t):
         raise ValueError(f"{what}: expected a value with the structure of the function's "
@@ -96,17 +106,21 @@ def leaves_like(tree, value, what):
 
 
 def same_tree(a, b):
-    """True when two trees describe the same structure."""
+    """same_tree(a, b): True when two trees describe the same structure.
+
+    >>> same_tree(tree_flatten([1.0])[1], tree_flatten([2.0])[1])
+    True
+    """
     if a is LEAF or b is LEAF:
         return a is b
     if a.kind == "static" or b.kind == "static":
         return a.kind == b.kind
-    if a.kind is not b.kind and not (issubclass_safe(a.kind, dict) and issubclass_safe(b.kind, dict)):
+    if a.kind is not b.kind and not (_issubclass_safe(a.kind, dict) and _issubclass_safe(b.kind, dict)):
         return False
     if isinstance(a.keys, list) and a.keys != b.keys:
         return False
     return len(a.children) == len(b.children) and all(map(same_tree, a.children, b.children))
 
 
-def issubclass_safe(k, base):
+def _issubclass_safe(k, base):
     return isinstance(k, type) and issubclass(k, base)

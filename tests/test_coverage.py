@@ -118,7 +118,7 @@ def test_docstring_examples_of_the_gradient_modules_run():
     mods = [importlib.import_module(f"autograd.{m}") for m in (
         "rules.elementwise", "rules.reductions", "rules.shapes", "rules.indexing",
         "rules.products", "rules.composites", "rules.linalg", "rules.special", "sparse",
-        "registry", "boxes", "tree", "functional")]
+        "registry", "boxes", "backward", "core", "tree", "functional")]
     for mod in mods:
         result = doctest.testmod(mod, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, mod.__name__
