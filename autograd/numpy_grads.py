@@ -9,4 +9,5 @@ from .rules.products import _T, _matmul  # noqa: F401
 from .rules.reductions import *  # noqa: F401,F403
 from .rules.reductions import _np_sum  # noqa: F401
 from .rules.shapes import *  # noqa: F401,F403
+from .rules.statistics import *  # noqa: F401,F403
 from . import rules as _rules  # noqa: F401,E402  (registers every table)

@@ -1,240 +1,204 @@
 """Composite functions: numpy functions defined here through other registered
-functions (their gradients come from the tape): convolve, correlate, cross,
-meshgrid, cov, corrcoef, trapezoid, quantile, nanprod, delete, block, ...
-
-Every gradient is written with numpy calls, so it is recorded again when
-differentiated a second time."""
+functions (their gradients come from the tape): hstack, vstack, split, tile,
+dstack, column_stack, append, diag, tensordot, inner, outer, kron, vdot,
+nanprod, nancumsum, delete, block, ...  (Statistics: statistics.py.)"""
 import numpy as np
 
-from ..boxes import Value, raw as _raw
-from ..core import Primitive
-from ..registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
-from ..sparse import Sparse
-from .common import _dtype, _fit, _shape
+from ..boxes import raw as _raw
+from ..registry import defgrad, register, register_each
+from .common import _shape
 from .products import _T, _matmul
-from .reductions import _sort
-from .shapes import astype
+from .shapes import _concat_prim, _diagonal_prim, _undiagonal_prim, astype, concatenate, stack
 
 
-# ------------------------------------------------------------ signals, statistics
-def _convolve(a, v, mode="full"):
-    return np.convolve(a, v, mode)
+def hstack(tup, **kw):
+    """np.hstack(tup) on recorded values (1-D inputs join along axis 0, others along 1).
+
+    >>> np.hstack([np.ones(2), np.zeros(1)]).shape
+    (3,)"""
+    arrs = [np.atleast_1d(a) for a in tup]
+    return _concat_prim(0 if np.ndim(_raw(arrs[0])) == 1 else 1, *arrs)
 
 
-def _full_dy(dy, na, nv, mode):
-    """dy of convolve(a, v, mode) placed inside zeros of the 'full' output length."""
-    if mode == "full":
-        return dy
-    n_full, n = na + nv - 1, _shape(dy)[0]
-    start = (n_full - n) // 2          # both 'same' and 'valid' are centred windows
-    return np.pad(dy, (start, n_full - n - start))
+def vstack(tup, **kw):
+    """np.vstack(tup) on recorded values (inputs made at least 2-D, joined along axis 0).
+
+    >>> np.vstack([np.ones(2), np.zeros(2)]).shape
+    (2, 2)"""
+    return _concat_prim(0, *[np.atleast_2d(a) for a in tup])
 
 
-def _convolve_grad(i):
-    def g(dy, y, a, v, mode="full"):
-        full = _full_dy(dy, _shape(a)[0], _shape(v)[0], mode)
-        return correlate(full, v if i == 0 else a, "valid")
-    return g
+def split(ary, indices_or_sections, axis=0):
+    """np.split(ary, indices_or_sections, axis=0) on recorded values: a list of
+    recorded slices (sections must divide the axis evenly).
 
-
-_convolve_prim = Primitive(_convolve, (_convolve_grad(0), _convolve_grad(1)))
-
-
-def convolve(a, v, mode="full"):
-    """np.convolve(a, v, mode="full") on recorded 1-D values; each input's
-    gradient is a 'valid' correlation of the (full-length) output gradient.
-
-    >>> from autograd import grad
-    >>> grad(lambda a: np.sum(np.convolve(a, np.array([1., 2.]))))(np.zeros(3))
-    array([3., 3., 3.])
-    """
-    if np.ndim(_raw(a)) != 1 or np.ndim(_raw(v)) != 1:
-        raise ValueError("convolve: a and v must be 1-D")
-    if mode not in ("full", "same", "valid"):
-        raise ValueError(f"convolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
-    return _convolve_prim(a, v, mode)
-
-
-def correlate(a, v, mode="valid"):
-    """np.correlate(a, v, mode="valid") on recorded real 1-D values (a convolution
-    with v reversed).
-
-    >>> float(np.correlate(np.array([1., 2., 3.]), np.array([0., 1.]))[0])
-    2.0
-    """
-    if np.iscomplexobj(_raw(v)):
-        v = np.conj(v)
-    return convolve(a, np.flip(v), mode)
-
-
-def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """np.cross(a, b) on recorded values (2- or 3-vectors along axisa / axisb).
-
-    >>> np.cross(np.array([1., 0, 0]), np.array([0., 1, 0]))
-    array([0., 0., 1.])
-    """
-    if axis is not None:
-        axisa = axisb = axisc = axis
-    a, b = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
-    na, nb = _shape(a)[-1], _shape(b)[-1]
-    if na not in (2, 3) or nb not in (2, 3):
-        raise ValueError(f"cross: vectors must have 2 or 3 components, got {na} and {nb}")
-    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
-    z = a0 * b1 - a1 * b0
-    if na == 2 and nb == 2:
-        return z
-    a2 = a[..., 2] if na == 3 else 0.0
-    b2 = b[..., 2] if nb == 3 else 0.0
-    c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, z], axis=-1)
-    return np.moveaxis(c, -1, axisc)
-
-
-def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
-    """np.meshgrid(*xi) on recorded values: each input reshaped (and broadcast)
-    along its own axis.
-
-    >>> [g.shape for g in np.meshgrid(np.ones(2), np.ones(3))]
-    [(3, 2), (3, 2)]
-    """
-    if indexing not in ("xy", "ij"):
-        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
-    n = len(xi)
-    sizes = [int(np.size(_raw(x))) for x in xi]
-    order = list(range(n))
-    if indexing == "xy" and n > 1:
-        order[0], order[1] = 1, 0
-    full = [sizes[order[k]] for k in range(n)]
-    out = []
-    for i, x in enumerate(xi):
-        shape = [1] * n
-        shape[order.index(i)] = -1
-        g = np.reshape(x, shape)
-        out.append(g if sparse else np.broadcast_to(g, full))
-    return tuple(out)
-
-
-def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
-        dtype=None):
-    """np.cov(m, y=None, rowvar=True, bias=False, ddof=None) on recorded values
-    (no frequency/analytic weights).
-
-    >>> float(np.cov(np.array([1., 2., 3.])))
-    1.0
-    """
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("cov: fweights= and aweights= are not supported on "
-                                  "recorded values")
-    x = np.atleast_2d(m)
-    if not rowvar and _shape(x)[0] != 1:
-        x = np.transpose(x)
-    if y is not None:
-        y = np.atleast_2d(y)
-        if not rowvar and _shape(y)[0] != 1:
-            y = np.transpose(y)
-        x = np.concatenate([x, y], axis=0)
-    if ddof is None:
-        ddof = 0 if bias else 1
-    n = _shape(x)[1]
-    d = x - np.mean(x, axis=1, keepdims=True)
-    return np.squeeze(_matmul(d, np.transpose(d)) / (n - ddof))
-
-
-def corrcoef(x, y=None, rowvar=True, *, dtype=None):
-    """np.corrcoef(x, y=None, rowvar=True) on recorded values.
-
-    >>> np.corrcoef(np.array([1., 2., 3.]), np.array([2., 4., 7.])).shape
-    (2, 2)
-    """
-    c = cov(x, y, rowvar)
-    if np.ndim(_raw(c)) == 0:
-        return c / c
-    sd = np.sqrt(np.diagonal(c))
-    return c / np.reshape(sd, (-1, 1)) / np.reshape(sd, (1, -1))
-
-
-def trapezoid(y, x=None, dx=1.0, axis=-1):
-    """np.trapezoid(y, x=None, dx=1.0, axis=-1) on recorded values (y and x differentiable).
-
-    >>> float(np.trapezoid(np.array([0., 1., 2.])))
-    2.0
-    """
-    nd = np.ndim(_raw(y))
-    ax = axis % nd
-    n = _shape(y)[ax]
-    lead = (slice(None),) * ax
-    mid = (y[lead + (slice(1, n),)] + y[lead + (slice(0, n - 1),)]) / 2
-    if x is None:
-        return np.sum(mid * dx, axis=ax)
-    d = np.diff(x)
-    if np.ndim(_raw(x)) == 1:
-        d = np.reshape(d, [-1 if i == ax else 1 for i in range(nd)])
+    >>> [p.shape for p in np.split(np.ones((4, 2)), 2)]
+    [(2, 2), (2, 2)]"""
+    n = _shape(ary)[axis]
+    if np.ndim(indices_or_sections) == 0:
+        k = int(indices_or_sections)
+        if n % k:
+            raise ValueError(f"split: array of length {n} does not divide into {k} equal parts")
+        bounds = [i * (n // k) for i in range(k + 1)]
     else:
-        d = np.diff(x, axis=ax)
-    return np.sum(mid * d, axis=ax)
+        bounds = [0] + list(indices_or_sections) + [n]
+    lead = (slice(None),) * (axis % len(_shape(ary)))
+    return [ary[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-             keepdims=False, *, weights=None):
-    """np.quantile(a, q, axis=None, keepdims=False) on recorded values, with the
-    default linear interpolation (q is not differentiated).
+def array_split(ary, indices_or_sections, axis=0):
+    """np.array_split(ary, indices_or_sections, axis=0) on recorded values: like
+    split, but the first n % k parts get one extra element.
 
-    >>> float(np.quantile(np.array([1., 2., 3., 4.]), 0.5))
-    2.5
-    """
-    if method != "linear" or weights is not None or out is not None:
-        raise NotImplementedError("quantile: only method='linear' without weights= or out= "
-                                  "is supported on recorded values")
-    qa = np.asarray(_raw(q), dtype=float)
-    shape = _shape(a)
-    nd = len(shape)
+    >>> [p.shape for p in np.array_split(np.ones(5), 2)]
+    [(3,), (2,)]"""
+    if np.ndim(indices_or_sections) == 0:
+        n, k = _shape(ary)[axis], int(indices_or_sections)
+        sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
+        indices_or_sections = list(np.cumsum(sizes)[:-1])
+    return split(ary, indices_or_sections, axis)
+
+
+register_each({np.concatenate: concatenate, np.stack: stack, np.hstack: hstack,
+                  np.vstack: vstack, np.split: split, np.array_split: array_split})
+
+
+register_each({np.hstack: hstack, np.vstack: vstack, np.split: split,
+               np.array_split: array_split})
+
+
+def _tile(x, reps):
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    shape = _shape(x)
+    d = max(len(shape), len(reps))
+    x = np.reshape(x, (1,) * (d - len(shape)) + shape)
+    reps = (1,) * (d - len(reps)) + reps
+    shape = _shape(x)
+    inter = []
+    for r, n in zip(reps, shape):
+        inter += [r, n]
+    b = np.broadcast_to(np.reshape(x, tuple(v for n in shape for v in (1, n))), inter)
+    return np.reshape(b, tuple(r * n for r, n in zip(reps, shape)))
+
+
+register(np.tile, _tile)
+
+
+def _dstack(tup):
+    return np.concatenate([np.atleast_3d(a) for a in tup], axis=2)
+
+
+def _column_stack(tup):
+    return np.concatenate([np.reshape(a, (-1, 1)) if np.ndim(_raw(a)) < 2 else a
+                           for a in tup], axis=1)
+
+
+def _append(arr, values, axis=None):
     if axis is None:
-        axes = tuple(range(nd))
-    else:
-        axes = tuple(i % nd for i in (axis if isinstance(axis, (tuple, list)) else (axis,)))
-    rest = [i for i in range(nd) if i not in axes]
-    flat = np.reshape(np.transpose(a, rest + list(axes)), [shape[i] for i in rest] + [-1])
-    s = _sort(flat, axis=-1)
-    n = _shape(s)[-1]
-    pos = np.ravel(qa) * (n - 1)
-    lo = np.floor(pos).astype(int)
-    hi = np.minimum(lo + 1, n - 1)
-    lower, upper = np.take(s, lo, axis=-1), np.take(s, hi, axis=-1)
-    res = lower + (upper - lower) * (pos - lo)          # (*rest, q.size)
-    res = np.moveaxis(res, -1, 0)
-    if keepdims:
-        kept = [1 if i in axes else shape[i] for i in range(nd)]
-        return np.reshape(res, qa.shape + tuple(kept))
-    return np.reshape(res, qa.shape + tuple(shape[i] for i in rest))
+        return np.concatenate([np.ravel(arr), np.ravel(values)])
+    return np.concatenate([arr, values], axis=axis)
 
 
-def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-               keepdims=False, *, weights=None):
-    """np.percentile(a, q, ...) on recorded values: quantile at q / 100.
+def diag(v, k=0):
+    """np.diag(v, k=0) on recorded values: the k-th diagonal of a 2-D v, or the
+    square matrix with 1-D v on its k-th diagonal.
 
-    >>> float(np.percentile(np.array([1., 2., 3., 4.]), 50))
-    2.5
-    """
-    return quantile(a, np.asarray(_raw(q), dtype=float) / 100, axis, out, overwrite_input,
-                    method, keepdims, weights=weights)
-
-
-def ediff1d(ary, to_end=None, to_begin=None):
-    """np.ediff1d on recorded values: differences of the flattened array.
-
-    >>> np.ediff1d(np.array([1., 4., 9.]))
-    array([3., 5.])
-    """
-    d = np.diff(np.ravel(ary))
-    parts = ([np.ravel(to_begin)] if to_begin is not None else []) + [d] + \
-        ([np.ravel(to_end)] if to_end is not None else [])
-    return np.concatenate(parts) if len(parts) > 1 else d
+    >>> np.diag(np.array([1., 2.]), 1).shape
+    (3, 3)"""
+    nd = np.ndim(_raw(v))
+    if nd == 1:
+        n = _shape(v)[0] + abs(k)
+        return _undiagonal_prim(v, (n, n), k, 0, 1)
+    if nd == 2:
+        return _diagonal_prim(v, k, 0, 1)
+    raise ValueError(f"diag: v must be 1-D or 2-D, got {nd}-D")
 
 
-register_each({np.convolve: convolve, np.correlate: correlate, np.cross: cross,
-                  np.meshgrid: meshgrid, np.cov: cov, np.corrcoef: corrcoef,
-                  np.quantile: quantile, np.percentile: percentile, np.ediff1d: ediff1d})
-if hasattr(np, "trapezoid"):
-    register(np.trapezoid, trapezoid)
+def diagflat(v, k=0):
+    """np.diagflat(v, k=0) on recorded values: diag of the flattened v.
+
+    >>> np.diagflat(np.ones((2, 2))).shape
+    (4, 4)"""
+    return diag(np.ravel(v), k)
+
+
+defgrad(np.triu, lambda dy, y, m, k=0: np.triu(dy, k))
+defgrad(np.tril, lambda dy, y, m, k=0: np.tril(dy, k))
+
+register_each({np.dstack: _dstack, np.column_stack: _column_stack, np.append: _append,
+                  np.diag: diag, np.diagflat: diagflat})
+
+
+# ------------------------------------------------------------ more products
+def _axes_pair(axes, na, nb):
+    if np.ndim(axes) == 0:
+        k = int(axes)
+        return list(range(na - k, na)), list(range(k))
+    ax_a, ax_b = axes
+    ax_a = [ax_a] if np.ndim(ax_a) == 0 else list(ax_a)
+    ax_b = [ax_b] if np.ndim(ax_b) == 0 else list(ax_b)
+    if len(ax_a) != len(ax_b):
+        raise ValueError(f"tensordot: axes must pair up, got {axes}")
+    return [i % na for i in ax_a], [i % nb for i in ax_b]
+
+
+def tensordot(a, b, axes=2):
+    """np.tensordot as transposes, reshapes and one matmul (all recorded)."""
+    sa, sb = _shape(a), _shape(b)
+    ax_a, ax_b = _axes_pair(axes, len(sa), len(sb))
+    free_a = [i for i in range(len(sa)) if i not in ax_a]
+    free_b = [i for i in range(len(sb)) if i not in ax_b]
+    k = int(np.prod([sa[i] for i in ax_a]))
+    a2 = np.reshape(np.transpose(a, free_a + ax_a), (-1, k))
+    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, -1))
+    return np.reshape(_matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
+
+
+def inner(a, b):
+    """np.inner(a, b) on recorded values: sum over the last axes of a and b.
+
+    >>> float(np.inner(np.array([1., 2.]), np.array([3., 4.])))
+    11.0"""
+    if np.ndim(_raw(a)) == 0 or np.ndim(_raw(b)) == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def outer(a, b, out=None):
+    """np.outer(a, b) on recorded values: flattened a times flattened b.
+
+    >>> np.outer(np.ones(2), np.ones(3)).shape
+    (2, 3)"""
+    return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
+
+
+def kron(a, b):
+    """np.kron(a, b) on recorded values, as a broadcast product and a reshape.
+
+    >>> np.kron(np.eye(2), np.ones((2, 2))).shape
+    (4, 4)"""
+    na, nb = np.ndim(_raw(a)), np.ndim(_raw(b))
+    nd = max(na, nb)
+    sa = (1,) * (nd - na) + _shape(a)
+    sb = (1,) * (nd - nb) + _shape(b)
+    a = np.reshape(a, [v for n in sa for v in (n, 1)])
+    b = np.reshape(b, [v for n in sb for v in (1, n)])
+    return np.reshape(a * b, [m * n for m, n in zip(sa, sb)])
+
+
+def vdot(a, b):
+    """np.vdot(a, b) on recorded values: sum of conj(a) * b over the flattened arrays.
+
+    >>> float(np.vdot(np.ones((2, 2)), np.ones((2, 2))))
+    4.0"""
+    if np.iscomplexobj(_raw(a)):
+        a = np.conj(a)
+    return np.sum(np.ravel(a) * np.ravel(b))
+
+
+register_each({np.tensordot: tensordot, np.inner: inner, np.outer: outer, np.kron: kron,
+               np.vdot: vdot})
+
 
 # ------------------------------------------------------------ more composites
 def _no_nan(x, fill):
@@ -341,4 +305,3 @@ if hasattr(np, "cumulative_sum"):
                       np.matrix_transpose: lambda x, /: _T(x),
                       np.astype: lambda x, dtype, /, *, copy=True, **k:
                       astype(x, dtype)})
-

@@ -5,11 +5,10 @@ Every gradient is written with numpy calls, so it is recorded again when
 differentiated a second time."""
 import numpy as np
 
-from ..boxes import Value, raw as _raw
-from ..core import Primitive
-from ..registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
+from ..boxes import raw as _raw
+from ..registry import defgrad, register_each, zerograd
 from ..sparse import Sparse
-from .common import _dtype, _fit, _shape
+from .common import _fit, _shape
 
 
 # ------------------------------------------------------------ elementwise

@@ -7,9 +7,9 @@ import numpy as np
 
 from ..boxes import Value, raw as _raw
 from ..core import Primitive
-from ..registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
+from ..registry import GETITEM, defgrad, register
 from ..sparse import Sparse
-from .common import _dtype, _fit, _shape
+from .common import _dtype, _shape
 
 
 # ------------------------------------------------------------ indexing

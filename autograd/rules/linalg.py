@@ -13,7 +13,8 @@ from ..core import Primitive, _raw
 from ..registry import register, register_each, zerograd
 from ..registry import defgrad
 from .common import _shape
-from .products import _T as _mT, _matmul, outer, tensordot
+from .composites import outer, tensordot
+from .products import _T as _mT, _matmul
 from .shapes import diagonal, trace
 
 LA = np.linalg

@@ -5,11 +5,10 @@ Every gradient is written with numpy calls, so it is recorded again when
 differentiated a second time."""
 import numpy as np
 
-from ..boxes import Value, raw as _raw
+from ..boxes import raw as _raw
 from ..core import Primitive
-from ..registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
-from ..sparse import Sparse
-from .common import _dtype, _fit, _shape
+from ..registry import defgrad, register
+from .common import _shape
 
 
 # ------------------------------------------------------------ products
@@ -71,73 +70,6 @@ def dot(a, b, out=None):
 
 register(np.dot, dot)
 register(np.matmul, _matmul)
-
-
-# ------------------------------------------------------------ more products
-def _axes_pair(axes, na, nb):
-    if np.ndim(axes) == 0:
-        k = int(axes)
-        return list(range(na - k, na)), list(range(k))
-    ax_a, ax_b = axes
-    ax_a = [ax_a] if np.ndim(ax_a) == 0 else list(ax_a)
-    ax_b = [ax_b] if np.ndim(ax_b) == 0 else list(ax_b)
-    if len(ax_a) != len(ax_b):
-        raise ValueError(f"tensordot: axes must pair up, got {axes}")
-    return [i % na for i in ax_a], [i % nb for i in ax_b]
-
-
-def tensordot(a, b, axes=2):
-    """np.tensordot as transposes, reshapes and one matmul (all recorded)."""
-    sa, sb = _shape(a), _shape(b)
-    ax_a, ax_b = _axes_pair(axes, len(sa), len(sb))
-    free_a = [i for i in range(len(sa)) if i not in ax_a]
-    free_b = [i for i in range(len(sb)) if i not in ax_b]
-    k = int(np.prod([sa[i] for i in ax_a]))
-    a2 = np.reshape(np.transpose(a, free_a + ax_a), (-1, k))
-    b2 = np.reshape(np.transpose(b, ax_b + free_b), (k, -1))
-    return np.reshape(_matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
-
-
-def inner(a, b):
-    """np.inner(a, b) on recorded values: sum over the last axes of a and b.
-
-    >>> float(np.inner(np.array([1., 2.]), np.array([3., 4.])))
-    11.0"""
-    if np.ndim(_raw(a)) == 0 or np.ndim(_raw(b)) == 0:
-        return a * b
-    return tensordot(a, b, ([-1], [-1]))
-
-
-def outer(a, b, out=None):
-    """np.outer(a, b) on recorded values: flattened a times flattened b.
-
-    >>> np.outer(np.ones(2), np.ones(3)).shape
-    (2, 3)"""
-    return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
-
-
-def kron(a, b):
-    """np.kron(a, b) on recorded values, as a broadcast product and a reshape.
-
-    >>> np.kron(np.eye(2), np.ones((2, 2))).shape
-    (4, 4)"""
-    na, nb = np.ndim(_raw(a)), np.ndim(_raw(b))
-    nd = max(na, nb)
-    sa = (1,) * (nd - na) + _shape(a)
-    sb = (1,) * (nd - nb) + _shape(b)
-    a = np.reshape(a, [v for n in sa for v in (n, 1)])
-    b = np.reshape(b, [v for n in sb for v in (1, n)])
-    return np.reshape(a * b, [m * n for m, n in zip(sa, sb)])
-
-
-def vdot(a, b):
-    """np.vdot(a, b) on recorded values: sum of conj(a) * b over the flattened arrays.
-
-    >>> float(np.vdot(np.ones((2, 2)), np.ones((2, 2))))
-    4.0"""
-    if np.iscomplexobj(_raw(a)):
-        a = np.conj(a)
-    return np.sum(np.ravel(a) * np.ravel(b))
 
 
 # numpy >= 2 matrix-vector ufuncs (default axes only)
@@ -280,5 +212,4 @@ def einsum(*operands, out=None, optimize=False, **kw):
     return _einsum_prim(",".join(ins) + "->" + out_sub, *ops)
 
 
-register_each({np.tensordot: tensordot, np.inner: inner, np.outer: outer, np.kron: kron,
-                  np.vdot: vdot, np.einsum: einsum})
+register(np.einsum, einsum)

@@ -7,9 +7,9 @@ import numpy as np
 
 from ..boxes import Value, raw as _raw
 from ..core import Primitive
-from ..registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
+from ..registry import defgrad, register
 from ..sparse import Sparse
-from .common import _dtype, _fit, _shape
+from .common import _shape
 
 
 # ------------------------------------------------------------ reductions
@@ -121,26 +121,6 @@ for _f in (np.max, np.min, np.amax, np.amin):
 defgrad(np.prod, _prod_grad)
 
 
-def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, **kw):
-    """np.var on recorded values (mean of squared deviations, composite)."""
-    where = _where_mask(where)
-    if where is not None:
-        n = np.sum(np.broadcast_to(where, _shape(x)), axis=axis, keepdims=keepdims)
-        d = x - np.mean(x, axis=axis, keepdims=True, where=where)
-        return np.sum(d * d, axis=axis, keepdims=keepdims, where=where) / (n - ddof)
-    n = _count(x, axis)
-    d = x - np.mean(x, axis=axis, keepdims=True)
-    return np.sum(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
-
-
-def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, **kw):
-    """np.std on recorded values: sqrt of np.var."""
-    return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=where))
-
-
-register_each({np.var: _var, np.std: _std})
-
-
 def _cumsum_grad(dy, y, x, axis=None, dtype=None, out=None):
     if axis is None:
         return np.reshape(np.flip(np.cumsum(np.flip(dy))), _shape(x))
@@ -194,77 +174,3 @@ defgrad(np.nanmax, _extreme_grad)      # NaNs never equal the maximum, so they g
 defgrad(np.nanmin, _extreme_grad)
 
 
-def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-    ok = _nan_mask(a)
-    n = np.sum(ok, axis=axis, keepdims=keepdims)
-    d = np.where(ok, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
-    return np.sum(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
-
-
-def _nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-    return np.sqrt(_nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
-
-
-def _ptp(a, axis=None, out=None, keepdims=False):
-    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
-
-
-def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
-    if weights is None:
-        avg = np.mean(a, axis=axis, keepdims=keepdims)
-        wsum = np.broadcast_to(np.asarray(_count(a, axis), dtype=float), np.shape(_raw(avg)))
-        return (avg, wsum) if returned else avg
-    w = weights
-    if _shape(w) != _shape(a):
-        if axis is None or np.ndim(_raw(w)) != 1:
-            raise ValueError("average: weights must have the shape of a, or be 1-D along a "
-                             "single axis=")
-        ax = axis % len(_shape(a))
-        w = np.reshape(w, [-1 if i == ax else 1 for i in range(len(_shape(a)))])
-    wsum = np.sum(w * np.ones(_shape(a)), axis=axis, keepdims=keepdims)
-    avg = np.sum(a * w, axis=axis, keepdims=keepdims) / wsum
-    return (avg, wsum) if returned else avg
-
-
-def _sort(a, axis=-1, kind=None, order=None, **kw):
-    if axis is None:
-        a, axis = np.ravel(a), 0
-    return np.take_along_axis(a, np.argsort(_raw(a), axis=axis, kind=kind), axis=axis)
-
-
-def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    if axis is None:
-        a, ax = np.ravel(a), 0
-    else:
-        ax = axis % len(_shape(a))
-    s = _sort(a, axis=ax)
-    n = _shape(s)[ax]
-    mid = np.take(s, [n // 2] if n % 2 else [n // 2 - 1, n // 2], axis=ax)
-    m = np.mean(mid, axis=ax, keepdims=True)
-    if keepdims:
-        return np.reshape(m, [1] * len(_shape(a))) if axis is None else m
-    return np.squeeze(m, axis=ax)
-
-
-def _diff(a, n=1, axis=-1, prepend=None, append=None):
-    if prepend is not None or append is not None:
-        ax = axis % len(_shape(a))
-        parts = []
-        for extra in (prepend, None, append):
-            if extra is None:
-                continue
-            shape = list(_shape(a))
-            shape[ax] = 1
-            parts.append(np.broadcast_to(extra, shape) if np.ndim(_raw(extra)) == 0 else extra)
-        a = np.concatenate(([parts[0]] if prepend is not None else []) + [a]
-                           + ([parts[-1]] if append is not None else []), axis=ax)
-    ax = axis % len(_shape(a))
-    for _ in range(n):
-        m = _shape(a)[ax]
-        lead = (slice(None),) * ax
-        a = a[lead + (slice(1, m),)] - a[lead + (slice(0, m - 1),)]
-    return a
-
-
-register_each({np.nanvar: _nanvar, np.nanstd: _nanstd, np.ptp: _ptp,
-                  np.average: _average, np.sort: _sort, np.median: _median, np.diff: _diff})

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..boxes import Value, raw as _raw
 from ..core import Primitive
-from ..registry import ASTYPE, COPY, GETITEM, defgrad, register, register_each, zerograd
+from ..registry import ASTYPE, COPY, defgrad, register, register_each
 from ..sparse import Sparse
 from .common import _dtype, _fit, _shape
 
@@ -104,58 +104,6 @@ def stack(arrays, axis=0, out=None, **kw):
     return _concat_prim(ax, *[np.expand_dims(a, ax) for a in arrays])
 
 
-def hstack(tup, **kw):
-    """np.hstack(tup) on recorded values (1-D inputs join along axis 0, others along 1).
-
-    >>> np.hstack([np.ones(2), np.zeros(1)]).shape
-    (3,)"""
-    arrs = [np.atleast_1d(a) for a in tup]
-    return _concat_prim(0 if np.ndim(_raw(arrs[0])) == 1 else 1, *arrs)
-
-
-def vstack(tup, **kw):
-    """np.vstack(tup) on recorded values (inputs made at least 2-D, joined along axis 0).
-
-    >>> np.vstack([np.ones(2), np.zeros(2)]).shape
-    (2, 2)"""
-    return _concat_prim(0, *[np.atleast_2d(a) for a in tup])
-
-
-def split(ary, indices_or_sections, axis=0):
-    """np.split(ary, indices_or_sections, axis=0) on recorded values: a list of
-    recorded slices (sections must divide the axis evenly).
-
-    >>> [p.shape for p in np.split(np.ones((4, 2)), 2)]
-    [(2, 2), (2, 2)]"""
-    n = _shape(ary)[axis]
-    if np.ndim(indices_or_sections) == 0:
-        k = int(indices_or_sections)
-        if n % k:
-            raise ValueError(f"split: array of length {n} does not divide into {k} equal parts")
-        bounds = [i * (n // k) for i in range(k + 1)]
-    else:
-        bounds = [0] + list(indices_or_sections) + [n]
-    lead = (slice(None),) * (axis % len(_shape(ary)))
-    return [ary[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
-
-
-def array_split(ary, indices_or_sections, axis=0):
-    """np.array_split(ary, indices_or_sections, axis=0) on recorded values: like
-    split, but the first n % k parts get one extra element.
-
-    >>> [p.shape for p in np.array_split(np.ones(5), 2)]
-    [(3,), (2,)]"""
-    if np.ndim(indices_or_sections) == 0:
-        n, k = _shape(ary)[axis], int(indices_or_sections)
-        sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
-        indices_or_sections = list(np.cumsum(sizes)[:-1])
-    return split(ary, indices_or_sections, axis)
-
-
-register_each({np.concatenate: concatenate, np.stack: stack, np.hstack: hstack,
-                  np.vstack: vstack, np.split: split, np.array_split: array_split})
-
-
 def _pad_grad(dy, y, x, pad_width, mode="constant", **kw):
     if mode != "constant":
         raise NotImplementedError(f"gradient of np.pad with mode={mode!r} is not supported "
@@ -193,39 +141,7 @@ def _repeat_grad(dy, y, x, repeats, axis=None):
 defgrad(np.repeat, _repeat_grad)
 
 
-def _tile(x, reps):
-    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
-    shape = _shape(x)
-    d = max(len(shape), len(reps))
-    x = np.reshape(x, (1,) * (d - len(shape)) + shape)
-    reps = (1,) * (d - len(reps)) + reps
-    shape = _shape(x)
-    inter = []
-    for r, n in zip(reps, shape):
-        inter += [r, n]
-    b = np.broadcast_to(np.reshape(x, tuple(v for n in shape for v in (1, n))), inter)
-    return np.reshape(b, tuple(r * n for r, n in zip(reps, shape)))
-
-
-register(np.tile, _tile)
-
-
 # ------------------------------------------------------------ more shapes
-def _dstack(tup):
-    return np.concatenate([np.atleast_3d(a) for a in tup], axis=2)
-
-
-def _column_stack(tup):
-    return np.concatenate([np.reshape(a, (-1, 1)) if np.ndim(_raw(a)) < 2 else a
-                           for a in tup], axis=1)
-
-
-def _append(arr, values, axis=None):
-    if axis is None:
-        return np.concatenate([np.ravel(arr), np.ravel(values)])
-    return np.concatenate([arr, values], axis=axis)
-
-
 def _diagonal(a, offset=0, axis1=0, axis2=1):
     return np.diagonal(a, offset, axis1, axis2)
 
@@ -271,31 +187,4 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     return np.sum(_diagonal_prim(a, offset, axis1, axis2), axis=-1)
 
 
-def diag(v, k=0):
-    """np.diag(v, k=0) on recorded values: the k-th diagonal of a 2-D v, or the
-    square matrix with 1-D v on its k-th diagonal.
-
-    >>> np.diag(np.array([1., 2.]), 1).shape
-    (3, 3)"""
-    nd = np.ndim(_raw(v))
-    if nd == 1:
-        n = _shape(v)[0] + abs(k)
-        return _undiagonal_prim(v, (n, n), k, 0, 1)
-    if nd == 2:
-        return _diagonal_prim(v, k, 0, 1)
-    raise ValueError(f"diag: v must be 1-D or 2-D, got {nd}-D")
-
-
-def diagflat(v, k=0):
-    """np.diagflat(v, k=0) on recorded values: diag of the flattened v.
-
-    >>> np.diagflat(np.ones((2, 2))).shape
-    (4, 4)"""
-    return diag(np.ravel(v), k)
-
-
-defgrad(np.triu, lambda dy, y, m, k=0: np.triu(dy, k))
-defgrad(np.tril, lambda dy, y, m, k=0: np.tril(dy, k))
-
-register_each({np.dstack: _dstack, np.column_stack: _column_stack, np.append: _append,
-                  np.diagonal: diagonal, np.trace: trace, np.diag: diag, np.diagflat: diagflat})
+register_each({np.diagonal: diagonal, np.trace: trace})

@@ -19,7 +19,6 @@ import scipy.special as sp
 from ..core import Primitive, Value, _raw
 from ..registry import register, zerograd
 from ..registry import defgrad
-from .common import _shape
 
 SQRT_PI = np.sqrt(np.pi)
 SQRT_2PI = np.sqrt(2 * np.pi)
