@@ -8,11 +8,10 @@
 array([2., 4., 6.])
 """
 from .core import (Param, Primitive, Result, Value, diff, grad, gradloss, params,  # noqa: F401
-                   primitive, training, value, zerograd)
+                   raw, training, value)
+from .registry import primitive, zerograd  # noqa: F401
 from . import array as _array  # noqa: F401  (installs the numpy protocol on Value)
-from . import numpy_grads as _numpy_grads  # noqa: F401
-from . import complex_grads as _complex_grads  # noqa: F401  (after numpy_grads: complex rules)
-from . import fft_grads as _fft_grads  # noqa: F401
+from . import rules as _rules  # noqa: F401  (registers the gradients)
 from .sparse import Sparse  # noqa: F401
 from .gcheck import gcheck  # noqa: F401
 from .util import cat1d  # noqa: F401
@@ -23,10 +22,11 @@ from .differential_operators import (checkpoint, deriv, elementwise_grad,  # noq
                                      make_ggnvp, make_hvp, make_jvp, make_vjp, multigrad_dict,
                                      tensor_jacobian_product, value_and_grad,
                                      vector_jacobian_product)
+from . import extend as _extend  # noqa: F401  (HIPS's names in autograd.core)
 from .builtins import dict, isinstance, list, tuple, type  # noqa: F401,A001  (HIPS names)
 
 __all__ = ["Param", "Result", "Sparse", "diff", "grad", "gradloss", "value", "params",
-           "primitive", "zerograd", "gcheck", "cat1d", "training",
+           "primitive", "zerograd", "raw", "gcheck", "cat1d", "training",
            "checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named", "hessian",
            "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian",
            "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict",

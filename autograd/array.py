@@ -7,7 +7,8 @@ array protocol (``__array_ufunc__`` / ``__array_function__``).  Outside
 """
 import numpy as np
 
-from .core import FUNCTIONS, UFUNCS, Param, Result, Value, _raw, _tapes, _unbox_deep
+from .core import Param, Result, Value, _raw, _tapes, _unbox_deep
+from .registry import ASTYPE, COPY, FUNCTIONS, GETITEM, UFUNCS
 
 
 def _recording(args):
@@ -136,7 +137,7 @@ def _install():
     V.__pos__ = lambda self: self
     V.__abs__ = lambda self: UFUNCS[np.absolute](self)
     V.__invert__ = lambda self: np.invert(_raw(self))
-    V.__getitem__ = lambda self, index: FUNCTIONS["getitem"](self, index)
+    V.__getitem__ = lambda self, index: FUNCTIONS[GETITEM](self, index)
     V.__setitem__ = _setitem
     V.__len__ = lambda self: len(_raw(self))
     V.__iter__ = lambda self: (self[i] for i in range(len(self)))
@@ -169,8 +170,8 @@ def _install():
     V.transpose = lambda self, *axes: np.transpose(
         self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
     V.flatten = lambda self: np.ravel(self)
-    V.astype = lambda self, dtype, **kw: FUNCTIONS["astype"](self, dtype)
-    V.copy = lambda self: FUNCTIONS["copy"](self)
+    V.astype = lambda self, dtype, **kw: FUNCTIONS[ASTYPE](self, dtype)
+    V.copy = lambda self: FUNCTIONS[COPY](self)
     V.item = lambda self, *a: _raw(self).item(*a) if hasattr(_raw(self), "item") else _raw(self)
     V.tolist = lambda self: np.asarray(_raw(self)).tolist()
 

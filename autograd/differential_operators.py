@@ -17,254 +17,19 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import (NonScalarOutput, Param, Primitive, Result, Value, _densify, _raw, grad,
-                   record, sweep)
+from .boxes import Param, raw as _raw
+from .core import NonScalarOutput, Primitive, grad
+from .forward import make_jvp_unary
+from .functional import Trace as _Trace, nary as _nary, ones_like as _ones_like
+from .functional import zeros_like as _zeros_like
 from .sparse import Sparse
+from .tree import LEAF as _LEAF, tree_flatten, tree_unflatten
 
 __all__ = ["grad", "value_and_grad", "elementwise_grad", "grad_and_aux", "jacobian", "hessian",
            "hessian_tensor_product", "hessian_vector_product", "tensor_jacobian_product",
            "vector_jacobian_product", "make_vjp", "make_jvp", "make_hvp", "make_ggnvp",
            "make_jvp_reversemode", "deriv", "holomorphic_grad", "grad_named", "checkpoint",
            "multigrad_dict"]
-
-
-# ---------------------------------------------------------------- containers
-class _Node:
-    """How to rebuild a container from its leaves (a flattened tree)."""
-    __slots__ = ("kind", "keys", "children")
-
-    def __init__(self, kind, keys, children):
-        self.kind, self.keys, self.children = kind, keys, children
-
-
-_LEAF = None          # the tree of a single leaf
-
-
-def _is_numeric(x):
-    """Numbers and arrays (numpy's, or any array type with shape and dtype)."""
-    if isinstance(x, (bool, np.bool_, str, bytes)):
-        return False
-    return isinstance(x, (Value, np.ndarray, np.generic, float, int, complex)) or \
-        (hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, type))
-
-
-def flatten(x):
-    """flatten(x) -> (leaves, tree): the numbers and arrays inside nested
-    tuples, lists and dicts, in a fixed order; ``unflatten(tree, leaves)``
-    rebuilds x.  Anything else (strings, None, functions) is kept as part of
-    the tree and not differentiated (a gradient has None there).
-
-    >>> leaves, tree = flatten({'w': np.ones(2), 'b': (1.0, 'relu')})
-    >>> len(leaves), unflatten(tree, [np.zeros(2), 0.0])['b']
-    (2, (0.0, 'relu'))
-    """
-    leaves = []
-    return leaves, _flatten_into(x, leaves)
-
-
-def _flatten_into(x, leaves):
-    if isinstance(x, (tuple, list)) and not isinstance(x, Value):
-        kind = type(x)
-        return _Node(kind, len(x), [_flatten_into(v, leaves) for v in x])
-    if isinstance(x, dict):
-        keys = list(x)
-        return _Node(type(x), keys, [_flatten_into(x[k], leaves) for k in keys])
-    if _is_numeric(x):
-        leaves.append(x)
-        return _LEAF
-    return _Node("static", x, None)
-
-
-def unflatten(tree, leaves, static=True):
-    """The container described by ``tree`` with ``leaves`` put back in order;
-    its non-numeric parts as they were (``static=True``) or None."""
-    it = iter(leaves)
-    return _build(tree, it, static)
-
-
-def _build(tree, it, static=True):
-    if tree is _LEAF:
-        return next(it)
-    kind = tree.kind
-    if kind == "static":
-        return tree.keys if static else None
-    if isinstance(kind, type) and issubclass(kind, dict):
-        d = kind() if kind is not dict else {}
-        for k, c in zip(tree.keys, tree.children):
-            d[k] = _build(c, it, static)
-        return d
-    items = [_build(c, it, static) for c in tree.children]
-    if kind is list:
-        return items
-    if kind is tuple:
-        return tuple(items)
-    if hasattr(kind, "_fields"):          # namedtuple
-        return kind(*items)
-    return kind(items)
-
-
-def _leaves_like(tree, value, what):
-    """The leaves of ``value``, which must have the structure ``tree``."""
-    leaves, t = flatten(value)
-    if not _same_tree(tree, t):
-        raise ValueError(f"{what}: expected a value with the structure of the function's "
-                         f"output/input, got {type(value).__name__}")
-    return leaves
-
-
-def _same_tree(a, b):
-    if a is _LEAF or b is _LEAF:
-        return a is b
-    if a.kind == "static" or b.kind == "static":
-        return a.kind == b.kind
-    if a.kind is not b.kind and not (issubclass_safe(a.kind, dict) and issubclass_safe(b.kind, dict)):
-        return False
-    if isinstance(a.keys, list) and a.keys != b.keys:
-        return False
-    return len(a.children) == len(b.children) and all(map(_same_tree, a.children, b.children))
-
-
-def issubclass_safe(k, base):
-    return isinstance(k, type) and issubclass(k, base)
-
-
-# ---------------------------------------------------------------- tracing
-class _Trace:
-    """fun(x) recorded once, with every leaf of x a root of the tape."""
-    __slots__ = ("tape", "roots", "in_leaves", "in_tree", "out_leaves", "out_tree", "ans")
-
-    def __init__(self, fun, x):
-        leaves, self.in_tree = flatten(x)
-        self.in_leaves = leaves
-        n = len(leaves)
-        tree = self.in_tree
-        ret = []
-
-        def flat(*ls):
-            r = fun(ls[0] if tree is _LEAF else unflatten(tree, ls))
-            ret.append(r)
-            return r
-
-        self.tape, out = record(flat, leaves, {}, tuple(range(n)))
-        self.roots = self.tape.roots
-        r = ret[0]
-        if isinstance(r, (tuple, list, dict)):
-            self.out_leaves, self.out_tree = flatten(r)
-        else:
-            self.out_leaves, self.out_tree = [out], _LEAF
-        self.ans = unflatten(self.out_tree, [self._value(v) for v in self.out_leaves])
-
-    def _active(self, v):
-        return v.__class__ is Result and v.tape is self.tape
-
-    def _value(self, v):
-        return v.value if self._active(v) else v
-
-    def vjp(self, g, what="vjp"):
-        """The gradient with respect to x of <g, fun(x)>; ``g`` has the output's
-        structure (None leaves count as zero)."""
-        gl = [g] if self.out_tree is _LEAF else _leaves_like(self.out_tree, g, what)
-        return self.vjp_leaves(gl)
-
-    def vjp_leaves(self, gl):
-        """vjp with the output gradient given leaf by leaf (None: zero)."""
-        outs, dys = [], []
-        for o, d in zip(self.out_leaves, gl):
-            if d is not None and self._active(o):
-                outs.append(o)
-                dys.append(d)
-        if outs:
-            sweep(self.tape, outs, dys, keep=True)
-            gs = [_dense_like(self.tape.grads[id(r)][1], r.value) for r in self.roots]
-        else:
-            gs = [_dense_like(None, r.value) for r in self.roots]
-        return gs[0] if self.in_tree is _LEAF else unflatten(self.in_tree, gs, static=False)
-
-    def scalar_ans(self, who):
-        if self.out_tree is not _LEAF or np.size(_raw(self.ans)) != 1:
-            shape = np.shape(_raw(self.ans)) if self.out_tree is _LEAF else type(self.ans).__name__
-            raise NonScalarOutput(f"{who}: the function must return a scalar (one element) to be "
-                                  f"differentiated, but it returned {shape}; use jacobian, "
-                                  f"elementwise_grad or make_vjp for other outputs")
-        if np.iscomplexobj(_raw(self.ans)):
-            raise TypeError(f"{who} only applies to real scalar-output functions; use "
-                            f"holomorphic_grad, or differentiate np.real(f(x))")
-
-
-def _dense_like(g, x):
-    """A full gradient for leaf x: zeros when None, numbers for number leaves."""
-    if g is None:
-        return _zeros_like(x)
-    g = _densify(g, x)
-    if g.__class__ is np.ndarray and g.ndim == 0 and not isinstance(_raw(x), np.ndarray):
-        g = g[()]
-    return g
-
-
-def _ones_like(v):
-    """Ones shaped like v: a number for numbers, an array of v's type otherwise."""
-    r = _raw(v)
-    if isinstance(r, (np.generic, float, int, complex)):
-        return np.result_type(r).type(1)
-    return np.ones_like(r)
-
-
-def _zeros_like(v):
-    r = _raw(v)
-    if isinstance(r, (np.generic, float, int, complex)):
-        return np.result_type(r).type(0)
-    return np.zeros_like(r)
-
-
-def _nary(unary, name):
-    """Turn ``unary(fun, x, *extra)`` into HIPS's ``op(fun, argnum=0, *extra)``."""
-    def op(fun, argnum=0, *extra, **extra_kw):
-        if not callable(fun):
-            raise TypeError(f"{name}: fun must be callable, got {type(fun).__name__}")
-        if isinstance(argnum, list):
-            argnum = tuple(argnum)
-        if not isinstance(argnum, (int, np.integer, tuple)):
-            raise TypeError(f"{name}: argnum must be an int or a tuple of ints, got {argnum!r}")
-
-        def nary_f(*args, **kw):
-            n = len(args)
-            idx = argnum if isinstance(argnum, tuple) else (argnum,)
-            for i in idx:
-                if not -n <= i < n:
-                    raise IndexError(f"{name}: argnum={i} but the function got {n} arguments")
-            idx = tuple(i % n for i in idx)
-            if isinstance(argnum, tuple):
-                x = tuple(args[i] for i in idx)
-
-                def unary_f(x):
-                    a = list(args)
-                    for i, v in zip(idx, x):
-                        a[i] = v
-                    return fun(*a, **kw)
-            else:
-                i = idx[0]
-                x = args[i]
-
-                def unary_f(x):
-                    return fun(*args[:i], x, *args[i + 1:], **kw)
-            unary_f.__name__ = getattr(fun, "__name__", "f")
-            return unary(unary_f, x, *extra, **extra_kw)
-        nary_f.__name__ = f"{name}_of_{getattr(fun, '__name__', 'f')}_wrt_argnum_{argnum}"
-        nary_f.__doc__ = (f"{name} of {getattr(fun, '__name__', 'f')} with respect to argument "
-                          f"{argnum}; takes the same arguments as the function.")
-        return nary_f
-    op.__name__ = name
-    op.__doc__ = unary.__doc__
-    return op
-
-
-def _grad_nary(f, argnum, args, kw):
-    """core.grad(f) for container arguments and tuples of argnums: (grad, loss)."""
-    def unary(fun, x):
-        t = _Trace(fun, x)
-        t.scalar_ans("grad")
-        return t.vjp(_ones_like(t.ans)), t.ans
-    return _nary(unary, "grad")(f, argnum)(*args, **kw)
 
 
 # ---------------------------------------------------------------- the operators
@@ -344,7 +109,7 @@ def _grad_and_aux(fun, x):
         raise NonScalarOutput("grad_and_aux: the first output must be a scalar, got shape "
                               f"{np.shape(_raw(ans))}")
     gl = [None] * len(t.out_leaves)
-    gl[0] = _ones_like(ans) if flatten(ans)[1] is _LEAF else None
+    gl[0] = _ones_like(ans) if tree_flatten(ans)[1] is _LEAF else None
     return t.vjp_leaves(gl), aux
 
 
@@ -530,7 +295,6 @@ def _make_jvp(fun, x):
     >>> make_jvp(np.sin)(0.0)(2.0)
     (np.float64(0.0), np.float64(2.0))
     """
-    from .forward import make_jvp_unary
     return make_jvp_unary(fun, x)
 
 
@@ -552,8 +316,8 @@ def _deriv(fun, x):
 
 def _ones_tree(x):
     """HIPS's vspace(x).ones(): ones, and 1+1j for complex leaves."""
-    leaves, tree = flatten(x)
-    return unflatten(tree, [_ones_like(v) * (1 + 1j) if np.iscomplexobj(_raw(v)) else
+    leaves, tree = tree_flatten(x)
+    return tree_unflatten(tree, [_ones_like(v) * (1 + 1j) if np.iscomplexobj(_raw(v)) else
                             _ones_like(v) for v in leaves])
 
 

@@ -22,7 +22,12 @@ import types
 
 import numpy as np
 
-from .core import FUNCTIONS, UFUNCS, Primitive, Value, _raw
+from . import core
+from .core import Primitive, Value, _raw
+from .differential_operators import _make_vjp
+from .forward import make_jvp_unary
+from .registry import lookup
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["primitive", "notrace_primitive", "defvjp", "defvjp_argnum", "defvjp_argnums",
            "defjvp", "defjvp_argnum", "defjvp_argnums", "def_linear", "Box", "VSpace", "vspace",
@@ -85,7 +90,7 @@ def notrace_primitive(fun):
 def _as_primitive(fun, who):
     if isinstance(fun, Primitive):
         return fun
-    impl = UFUNCS.get(fun) if isinstance(fun, np.ufunc) else FUNCTIONS.get(fun)
+    impl = lookup(fun)
     if isinstance(impl, Primitive):
         return impl
     raise TypeError(f"{who}: {getattr(fun, '__name__', fun)!r} is not a primitive; decorate it "
@@ -346,21 +351,18 @@ class ContainerVSpace(VSpace):
     """Tuples, lists and dicts of arrays: the product of their spaces."""
 
     def __init__(self, value):
-        from .differential_operators import flatten
-        leaves, self.tree = flatten(value)
+        leaves, self.tree = tree_flatten(value)
         self.spaces = [vspace(v) for v in leaves]
         self.kind = type(value)
         self.size = sum(s.size for s in self.spaces)
         self.iscomplex = any(s.iscomplex for s in self.spaces)
 
     def _key(self):
-        from .differential_operators import flatten
         return (self.kind, tuple(self.spaces), _tree_key(self.tree))
 
     def _map(self, fn, *xs):
-        from .differential_operators import flatten, unflatten
-        parts = [flatten(x)[0] for x in xs]
-        return unflatten(self.tree, [fn(s, *vs) for s, *vs in zip(self.spaces, *parts)])
+        parts = [tree_flatten(x)[0] for x in xs]
+        return tree_unflatten(self.tree, [fn(s, *vs) for s, *vs in zip(self.spaces, *parts)])
 
     def zeros(self):
         return self._map(lambda s: s.zeros())
@@ -381,16 +383,14 @@ class ContainerVSpace(VSpace):
         return self._map(lambda s, v: s.covector(v), x)
 
     def inner_prod(self, x, y):
-        from .differential_operators import flatten
         return sum(s.inner_prod(a, b) for s, a, b in
-                   zip(self.spaces, flatten(x)[0], flatten(y)[0]))
+                   zip(self.spaces, tree_flatten(x)[0], tree_flatten(y)[0]))
 
     def standard_basis(self):
-        from .differential_operators import flatten, unflatten
         zeros = [s.zeros() for s in self.spaces]
         for k, s in enumerate(self.spaces):
             for e in s.standard_basis():
-                yield unflatten(self.tree, zeros[:k] + [e] + zeros[k + 1:])
+                yield tree_unflatten(self.tree, zeros[:k] + [e] + zeros[k + 1:])
 
 
 def _tree_key(tree):
@@ -421,3 +421,11 @@ def vspace(value):
     raise TypeError(f"vspace: no vector space for {type(v).__name__} values"
                     + (f" of dtype {np.result_type(v)}" if hasattr(v, "dtype") else "")
                     + " (use float or complex arrays)")
+
+
+# HIPS's ``autograd.core`` names (``make_vjp(fun, x)`` and ``make_jvp(fun, x)`` in their
+# one-argument form, ``vspace``, ``defvjp``, ...); ``autograd.core.primitive`` stays
+# AutoGrad.jl's decorator (HIPS's is this module's ``primitive``)
+core.provide(make_vjp=_make_vjp, make_jvp=make_jvp_unary, vspace=vspace, VSpace=VSpace,
+             defvjp=defvjp, defvjp_argnum=defvjp_argnum, defjvp=defjvp,
+             defjvp_argnum=defjvp_argnum, def_linear=def_linear)

@@ -21,8 +21,14 @@ and with reverse mode (``check_grads(..., order=2)``).
 """
 import numpy as np
 
-from .core import Result, Sparse, _raw, record, sweep, unbroadcast
-from .numpy_grads import _np_sum
+from .backward import sweep, unbroadcast
+from .boxes import Result, raw as _raw
+from .core import record
+from .functional import Trace, zeros_like
+from .sparse import Sparse
+from .tree import LEAF, leaves_like, tree_unflatten
+from .rules.indexing import _getitem
+from .rules.reductions import _np_sum
 
 __all__ = ["make_jvp_unary", "jvp_rule"]
 
@@ -91,8 +97,7 @@ _MULTILINEAR = {np.matmul, np.dot, np.tensordot, np.einsum, np.inner, np.outer, 
 
 
 def _is_getitem(fn):
-    return getattr(fn, "__name__", "") == "_getitem" and \
-        getattr(fn, "__module__", "") == "autograd.numpy_grads"
+    return fn is _getitem
 
 
 def _double_vjp(prim, i, t, y, args, kw):
@@ -160,18 +165,17 @@ def forward_sweep(tape, tangents):
 
 def make_jvp_unary(fun, x):
     """jvp(v) -> (fun(x), J v) for one argument x (see differential_operators.make_jvp)."""
-    from .differential_operators import _LEAF, _leaves_like, _Trace, _zeros_like, unflatten
     state = []
 
     def jvp(v):
         if not state:
-            state.append(_Trace(fun, x))
+            state.append(Trace(fun, x))
         t = state[0]
-        vs = [v] if t.in_tree is _LEAF else _leaves_like(t.in_tree, v, "make_jvp")
+        vs = [v] if t.in_tree is LEAF else leaves_like(t.in_tree, v, "make_jvp")
         found = forward_sweep(t.tape, vs)
         outs = []
         for o in t.out_leaves:
             tan = found.get(id(o)) if o.__class__ is Result and o.tape is t.tape else None
-            outs.append(_zeros_like(t._value(o)) if tan is None else tan)
-        return t.ans, outs[0] if t.out_tree is _LEAF else unflatten(t.out_tree, outs)
+            outs.append(zeros_like(t._value(o)) if tan is None else tan)
+        return t.ans, outs[0] if t.out_tree is LEAF else tree_unflatten(t.out_tree, outs)
     return jvp

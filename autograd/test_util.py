@@ -11,7 +11,8 @@ relative), so check float64 inputs.
 """
 from itertools import product
 
-from .differential_operators import _make_vjp, _nary
+from .differential_operators import _make_vjp
+from .functional import nary as _nary
 from .extend import vspace
 from .forward import make_jvp_unary
 

@@ -14,7 +14,7 @@ argument, ``op(fun, x, *extra)``, into one that takes ``argnum`` like
 """
 import functools
 
-from .differential_operators import _nary
+from .functional import nary as _nary
 
 __all__ = ["unary_to_nary", "wraps"]
 

@@ -15,7 +15,7 @@ import scipy.special as sp
 import autograd  # noqa: F401  (registers everything)
 import autograd.numpy  # noqa: F401  (HIPS drop-in: np.select, complex-aware rules)
 import autograd.special_extra_grads  # noqa: F401  (Bessel functions of any order, ...)
-from autograd.core import FUNCTIONS, UFUNCS
+from autograd.registry import ASTYPE, COPY, FUNCTIONS, GETITEM, UFUNCS
 from autograd.special_grads import PYTHON_FUNCTIONS
 
 LA = np.linalg
@@ -35,8 +35,9 @@ class Entry:
 
 def key_name(k):
     """Display name of a registry key: np.sin, np.linalg.det, sp.erf, getitem."""
-    if isinstance(k, str):
-        return k
+    slots = {GETITEM: "getitem", ASTYPE: "astype", COPY: "copy"}
+    if k in slots:
+        return slots[k]
     if isinstance(k, np.ufunc):
         return ("np." if getattr(np, k.__name__, None) is k else "sp.") + k.__name__
     mod = getattr(k, "__module__", "") or ""

@@ -129,9 +129,27 @@ def test_user_primitive_and_zerograd():
 
 
 def test_primitive_registers_an_existing_numpy_function():
-    primitive(lambda dy, y, x: dy * (np.cos(np.pi * x) * np.pi * x - np.sin(np.pi * x))
-              / (np.pi * x * x))(np.sinc)
-    assert gcheck(lambda x: np.sinc(x), Param(np.array([0.3, 0.7, 1.4])))
+    from autograd.registry import lookup, register
+    saved = lookup(np.sinc)
+    try:
+        p = primitive(lambda dy, y, x: dy * (np.cos(np.pi * x) * np.pi * x - np.sin(np.pi * x))
+                      / (np.pi * x * x), override=True)(np.sinc)
+        assert lookup(np.sinc) is p
+        assert gcheck(lambda x: np.sinc(x), Param(np.array([0.3, 0.7, 1.4])))
+    finally:
+        register(np.sinc, saved, override=True)
+
+
+def test_registering_a_second_rule_needs_override():
+    from autograd.registry import defgrad, lookup, zerograd
+    saved = lookup(np.sinc)
+    with pytest.raises(ValueError, match="sinc.*override=True"):
+        primitive(lambda dy, y, x: dy)(np.sinc)
+    with pytest.raises(ValueError, match="override"):
+        defgrad(np.sinc, lambda dy, y, x: dy)
+    with pytest.raises(ValueError, match="override"):
+        zerograd(np.sinc)
+    assert lookup(np.sinc) is saved
 
 
 def test_broadcasting_gradients_are_summed_back():
@@ -274,3 +292,25 @@ def test_tape_memory_stays_flat():
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert after - before < 20_000        # KiB: 10,000 tapes leave no trace
     assert y.tape.nodes == [] and y.parents is None and y.args is None
+
+
+def test_raw_is_public_and_strips_every_level():
+    import autograd
+    import autograd.core as core
+    assert autograd.raw is core.raw is core._raw
+    x = Param(np.array([1.0, 2.0]))
+    seen = []
+
+    def f(w):
+        seen.append(autograd.raw(w * x))
+        return np.sum(w * x)
+    autograd.grad(f)(np.ones(2))
+    assert type(seen[0]) is np.ndarray
+
+
+def test_core_grad_function_form_is_the_registered_hook():
+    import autograd.core as core
+    import autograd.functional as functional
+    assert core._upper["grad_of"] is functional.grad_of
+    np.testing.assert_allclose(core.grad(lambda w: np.sum(w ** 3))(np.array([1.0, 2.0])),
+                               [3.0, 12.0])

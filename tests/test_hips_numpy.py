@@ -277,7 +277,7 @@ def test_fft_bad_norm():
 # ------------------------------------------------------------ docstrings
 DOC_MODULES = ["autograd.numpy", "autograd.numpy.creation", "autograd.numpy.stacking",
                "autograd.numpy.random", "autograd.numpy.linalg", "autograd.numpy.fft",
-               "autograd.fft_grads", "autograd.complex_grads", "autograd.special_extra_grads",
+               "autograd.rules.fft", "autograd.rules.complex", "autograd.rules.common",
                "autograd.builtins", "autograd.scipy", "autograd.scipy.special",
                "autograd.scipy.linalg", "autograd.scipy.signal", "autograd.scipy.integrate",
                "autograd.scipy.stats", "autograd.scipy.stats.norm", "autograd.scipy.stats.t",

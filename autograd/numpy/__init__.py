@@ -20,10 +20,8 @@ and the submodules ``random``, ``linalg`` and ``fft``.
 import numpy as _np
 from numpy import *  # noqa: F401,F403
 
-from .. import numpy_grads as _numpy_grads  # noqa: F401  (gradients of numpy)
-from .. import complex_grads as _complex_grads  # noqa: F401  (complex-aware rules, after numpy_grads)
-from .. import fft_grads as _fft_grads  # noqa: F401
-from ..core import FUNCTIONS as _FUNCTIONS
+from .. import rules as _rules  # noqa: F401  (registers the gradients)
+from ..registry import lookup as _lookup, register as _register
 from ..util import forward_getattr as _forward_getattr
 from .creation import array, asarray, asanyarray, c_, full, full_like, r_  # noqa: F401
 from .stacking import append, column_stack, dstack, row_stack, select  # noqa: F401
@@ -32,7 +30,8 @@ from . import numpy_boxes  # noqa: F401,E402
 
 for _fn, _impl in [(_np.column_stack, column_stack), (_np.dstack, dstack),
                    (_np.append, append), (_np.select, select)]:
-    _FUNCTIONS.setdefault(_fn, _impl)      # plain numpy calls on recorded values too
+    if _lookup(_fn) is None:
+        _register(_fn, _impl)      # plain numpy calls on recorded values too
 del _fn, _impl
 
 

@@ -1,4 +1,4 @@
-"""autograd.numpy.fft: numpy.fft with gradients (see autograd.fft_grads).
+"""autograd.numpy.fft: numpy.fft with gradients (see autograd.rules.fft).
 
 Every transform (fft, ifft, rfft, irfft, hfft, ihfft and their 2-D and N-D
 forms) and fftshift/ifftshift is differentiable, for real and complex
@@ -13,7 +13,7 @@ True
 import numpy.fft as _fft
 from numpy.fft import *  # noqa: F401,F403
 
-from .. import fft_grads as _fft_grads  # noqa: F401  (registers the gradients)
+from .. import rules as _rules  # noqa: F401  (registers the gradients)
 from ..util import forward_getattr as _forward_getattr
 
 

@@ -1,7 +1,7 @@
 """autograd.numpy.linalg: numpy.linalg's functions.
 
 They dispatch recorded arguments through the array protocol, so the
-gradients registered for them (autograd.linalg_grads) apply; a function
+gradients registered for them (autograd.rules.linalg) apply; a function
 without a registered gradient raises a clear error when its argument is
 being recorded.
 
@@ -15,7 +15,7 @@ from numpy.linalg import *  # noqa: F401,F403
 from ..util import forward_getattr as _forward_getattr
 
 try:  # gradients of numpy.linalg, when that module is present
-    from .. import linalg_grads as _linalg_grads  # noqa: F401
+    from .. import rules as _rules  # noqa: F401  (registers the gradients)
 except ImportError:  # pragma: no cover - depends on the tree
     pass
 

@@ -15,10 +15,10 @@ array([0.3333, 0.3333])
 import numpy as np
 import scipy.linalg as _sl
 
-from .. import linalg_grads as _linalg_grads  # noqa: F401  (numpy.linalg gradients)
-from ..complex_grads import is_complex as _is_complex, match as _match
+from .. import rules as _rules  # noqa: F401  (registers the gradients)
+from ..rules.common import is_complex as _is_complex, match as _match
 from ..core import Primitive, _raw
-from ..numpy_grads import _T
+from ..rules.products import _T
 from ..util import forward_getattr
 from ._wrap import reexport
 

@@ -1,9 +1,8 @@
 """autograd.scipy.special: scipy.special with gradients.
 
 The special functions are numpy ufuncs, so they record themselves when
-given recorded values; their gradients live in autograd.special_grads (and
-autograd.special_extra_grads for the Bessel functions of any order, betainc
-and stdtr).  The few Python functions of scipy.special (logsumexp, softmax,
+given recorded values; their gradients live in autograd.rules.special (with
+the Bessel functions of any order, betainc and stdtr).  The few Python functions of scipy.special (logsumexp, softmax,
 log_softmax, multigammaln, ...) are made differentiable there as well.
 
 >>> from autograd import grad
@@ -13,8 +12,7 @@ log_softmax, multigammaln, ...) are made differentiable there as well.
 """
 import scipy.special as _sp
 
-from .. import special_grads as _special_grads  # noqa: F401
-from .. import special_extra_grads as _special_extra  # noqa: F401
+from .. import rules as _rules  # noqa: F401  (registers the gradients)
 from ..util import forward_getattr as _forward_getattr
 from scipy.special import *  # noqa: F401,F403,E402
 

@@ -7,8 +7,7 @@ b, loc and scale; the CDF in x, loc and scale.
 import numpy as np
 import scipy.special as sp
 
-from ... import special_grads as _special_grads  # noqa: F401
-from ... import special_extra_grads as _extra  # noqa: F401  (betainc)
+from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import inside, log_scale, no_grad, raw, standardize
 
 __all__ = ["logpdf", "pdf", "cdf"]

@@ -10,7 +10,7 @@ As in scipy, the components run along the first axis of x: x has shape
 import numpy as np
 import scipy.special as sp
 
-from ... import special_grads as _special_grads  # noqa: F401
+from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import raw
 
 __all__ = ["logpdf", "pdf"]

@@ -12,7 +12,7 @@ uses its pseudo-inverse and pseudo-determinant.
 """
 import numpy as np
 
-from ... import linalg_grads as _linalg_grads  # noqa: F401
+from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import LOG_2PI, raw
 
 __all__ = ["logpdf", "pdf", "entropy"]

@@ -7,7 +7,7 @@
 import numpy as np
 import scipy.special as sp
 
-from ... import special_grads as _special_grads  # noqa: F401  (ndtr, log_ndtr, ndtri)
+from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import LOG_2PI, log_scale, standardize
 
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf"]

@@ -7,7 +7,7 @@
 import numpy as np
 import scipy.special as sp
 
-from ... import special_grads as _special_grads  # noqa: F401
+from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import inside, no_grad, raw
 
 __all__ = ["logpmf", "pmf", "cdf"]

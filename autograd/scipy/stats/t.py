@@ -7,8 +7,7 @@ CDFs in x, loc and scale.
 import numpy as np
 import scipy.special as sp
 
-from ... import special_grads as _special_grads  # noqa: F401
-from ... import special_extra_grads as _extra  # noqa: F401  (stdtr)
+from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import log_scale, no_grad, standardize
 
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
