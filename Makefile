@@ -9,12 +9,12 @@ $(VPY):
 	$(VPY) -m pip install -q --upgrade pip
 
 $(VENV)/.installed-test: $(VPY) pyproject.toml
-	$(VPY) -m pip install -q -e '.[test]'
+	$(VPY) -m pip install -q -e '.[test,mpi]'
 	touch $@
 
 # The `plot` extra (matplotlib) for the demo's loss curve.
 $(VENV)/.installed-plot: $(VENV)/.installed-test
-	$(VPY) -m pip install -q -e '.[test,plot]'
+	$(VPY) -m pip install -q -e '.[test,mpi,plot]'
 	touch $@
 
 test: $(VENV)/.installed-test

@@ -25,3 +25,4 @@ from .hyperopt import *  # noqa: F401,F403
 # ---- training modules (the training helper's block; keep it last) ----
 from .update import update_  # noqa: F401,E402
 from .batches import epoch_of  # noqa: F401,E402
+from . import distributed, schedules  # noqa: F401,E402

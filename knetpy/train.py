@@ -21,6 +21,7 @@ import numpy as np
 from autograd.core import Param, _raw, diff, grad, params as _params
 
 from .knetarray import KnetArray
+from .distributed import Comm
 from .batches import Minibatch, epoch_of, minibatch, ncycle, take
 from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Optimizer, Rmsprop
 from .update import Target, grad_array, run_updates
@@ -38,8 +39,10 @@ class Minimize:
     optimizer state as they were, and the iterator can go on with the next
     batch."""
 
-    def __init__(self, f, data, optimizer, params, check_finite):
+    def __init__(self, f, data, optimizer, params, check_finite, comm=None):
         self.f = f
+        self.comm = comm
+        self._synced = False
         self.data = data
         self.optimizer = optimizer
         self.params = params
@@ -47,6 +50,7 @@ class Minimize:
         self.steps = 0
         self.history = []
         self._it = None
+        self._plist = None
 
     @property
     def epoch(self):
@@ -73,6 +77,8 @@ class Minimize:
         batch = next(self._it)
         step = self.steps + 1
         args = batch if isinstance(batch, tuple) else (batch,)
+        if self.comm is not None:
+            return self._step_comm(args, step)
         y = diff(self.f, *args)
         loss = _raw(y)
         if isinstance(loss, np.ndarray):
@@ -81,9 +87,17 @@ class Minimize:
             raise FloatingPointError(f"minimize: the loss of step {step} is {float(loss)}; "
                                      "parameters and optimizer state were left unchanged")
         ps = self.params if self.params is not None else _params(y)
+        items = self._items(ps, [grad(y, p) for p in ps], step)
+        if not items and self.steps == 0:
+            raise ValueError(self._no_param_message(ps))
+        run_updates(items, self.check_finite)
+        self.steps = step
+        self.history.append(float(loss))
+        return loss
+
+    def _items(self, ps, grads, step):
         items = []
-        for i, p in enumerate(ps):
-            g = grad(y, p)
+        for i, (p, g) in enumerate(zip(ps, grads)):
             if g is None:
                 continue
             where = _Where(i, p, step)
@@ -97,12 +111,59 @@ class Minimize:
                 raise TypeError(f"minimize: the .opt of {where} must be an Optimizer, "
                                 f"got {type(opt).__name__}")
             items.append((target, g, opt, set_opt))
-        if not items and self.steps == 0:
+        return items
+
+    # ------------------------------------------------------------ with comm=
+    def _local(self, args, step, count):
+        """This rank's part of a step: (loss, Params, gradients); an empty
+        batch after the first step gives no gradients without calling f."""
+        if count == 0 and self._plist is not None:
+            return 0.0, self._plist, [None] * len(self._plist)
+        y = diff(self.f, *args)
+        loss = _raw(y)
+        loss = float(loss.reshape(())[()] if isinstance(loss, np.ndarray) else loss)
+        ps = self.params if self.params is not None else _params(y)
+        if not ps and self.steps == 0:
             raise ValueError(self._no_param_message(ps))
-        run_updates(items, self.check_finite)
+        grads = [grad(y, p) for p in ps] if count else [None] * len(ps)
+        if self.steps == 0 and self.params is None and not any(g is not None for g in grads) \
+                and count:
+            raise ValueError(self._no_param_message(ps))
+        return (loss if count else 0.0), ps, grads
+
+    def _step_comm(self, args, step):
+        comm, error, out = self.comm, None, None
+        count = _count(args)
+        try:
+            out = self._local(args, step, count)
+        except Exception as e:                  # every rank learns of it below
+            error = e
+        comm.agree(error, f"minimize: step {step}")
+        loss, ps, grads = out
+        if not self._synced:
+            before = [np.array(_raw(p.value), copy=True) for p in ps] if comm.rank else None
+            comm.broadcast_(ps, names=[str(_Where(i, p, step)) for i, p in enumerate(ps)])
+            self._synced, self._plist = True, list(ps)
+            if comm.rank and count and any(not np.array_equal(b, _raw(p.value))
+                                            for b, p in zip(before, ps)):
+                try:                            # rank 0's values differ: redo the step
+                    out = self._local(args, step, count)
+                except Exception as e:
+                    error = e
+                comm.agree(error, f"minimize: step {step}")
+                loss, ps, grads = out
+            else:
+                comm.agree(None, f"minimize: step {step}")
+        grads, total, mean = comm.exchange_grads(grads, count, loss)
+        if total == 0:
+            raise ValueError(f"minimize: step {step}: every rank had an empty batch")
+        if self.check_finite and not math.isfinite(mean):
+            raise FloatingPointError(f"minimize: the loss of step {step} is {mean}; "
+                                     "parameters and optimizer state were left unchanged")
+        run_updates(self._items(ps, grads, step), self.check_finite)
         self.steps = step
-        self.history.append(float(loss))
-        return loss
+        self.history.append(mean)
+        return mean
 
     def _no_param_message(self, ps):
         name = getattr(self.f, "__name__", type(self.f).__name__)
@@ -128,9 +189,21 @@ class _Where:
     __format__ = lambda self, spec: format(str(self), spec)
 
 
-def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=False):
-    """minimize(f, data, optimizer=Adam(), *, params=None, gclip=None, check_finite=False)
-    -> lazy iterator of losses.
+def _count(args):
+    """The instances of a batch: axis 0 of its first array (1 when it has none)."""
+    for a in args:
+        s = getattr(a, "shape", None)
+        if s is None and isinstance(a, (list, tuple)):
+            s = np.shape(a)
+        if s is not None and len(s) > 0:
+            return int(s[0])
+    return 1
+
+
+def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=False,
+             comm=None):
+    """minimize(f, data, optimizer=Adam(), *, params=None, gclip=None, check_finite=False,
+    comm=None) -> lazy iterator of losses.
 
     Each iteration takes the next item of ``data`` (a tuple is spread as
     arguments: ``f(*batch)``, anything else is passed as the one argument),
@@ -143,6 +216,10 @@ def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=F
     - ``gclip``: gradient norm clipping for the Params that get ``optimizer``.
     - ``check_finite``: raise ``FloatingPointError`` (changing nothing) when
       the loss or a gradient is NaN or infinite.
+    - ``comm``: a ``knetpy.distributed`` communicator: data-parallel training
+      (parameters broadcast from rank 0 before the first step, gradients
+      averaged over the ranks weighted by their instances, the global mean
+      loss yielded; see ``knetpy.distributed``).
 
     >>> w = Param(np.array([3.0]))
     >>> losses = list(minimize(lambda x: np.sum((w - x) ** 2), [1.0] * 3, SGD(lr=0.25)))
@@ -166,7 +243,10 @@ def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=F
         ps = params if isinstance(params, (list, tuple)) and all(
             isinstance(p, Param) for p in params) else _params(params)
         params = list(ps)
-    return Minimize(f, data, optimizer, params, bool(check_finite))
+    if comm is not None and not isinstance(comm, Comm):
+        raise TypeError(f"minimize: comm must be a communicator from distributed.init(), "
+                        f"got {type(comm).__name__}")
+    return Minimize(f, data, optimizer, params, bool(check_finite), comm)
 
 
 def _run(itr):
@@ -187,13 +267,13 @@ def _make(cls, name, doc):
     hyper = [h for h in cls.hyper if h != "gclip"]
     defaults = cls()
 
-    def run(f, data, *, params=None, gclip=0, check_finite=False, **kw):
+    def run(f, data, *, params=None, gclip=0, check_finite=False, comm=None, **kw):
         bad = set(kw) - set(hyper)
         if bad:
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(bad)}; "
                             f"{cls.__name__} takes {hyper + ['gclip']}")
         return minimize(f, data, cls(gclip=gclip, **kw), params=params,
-                        check_finite=check_finite)
+                        check_finite=check_finite, comm=comm)
 
     def run_(f, data, **kw):
         _run(run(f, data, **kw))
@@ -201,7 +281,8 @@ def _make(cls, name, doc):
     sig = ", ".join(f"{h}={getattr(defaults, h):g}" for h in hyper)
     run.__name__, run_.__name__ = name, name + "_"
     run.__qualname__, run_.__qualname__ = name, name + "_"
-    run.__doc__ = (f"{name}(f, data, *, {sig}, gclip=0, params=None, check_finite=False)\n"
+    run.__doc__ = (f"{name}(f, data, *, {sig}, gclip=0, params=None, check_finite=False, "
+                   f"comm=None)\n"
                    f"-> lazy iterator of losses: ``minimize`` with ``{cls.__name__}``"
                    f" ({doc}).\n\n    >>> w = Param(np.array([1.0]))\n"
                    f"    >>> len(list({name}(lambda: np.sum(w * w), [()] * 3)))\n    3\n")

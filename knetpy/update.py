@@ -438,8 +438,9 @@ def _describe(x):
     return f"a {type(x).__name__} of {len(x)}" if hasattr(x, "__len__") else type(x).__name__
 
 
-def update_(w, g, opt=None, *, lr=None, gclip=None):
-    """update_(w, g, opt=None, *, lr=None, gclip=None): one optimization step, in place.
+def update_(w, g, opt=None, *, lr=None, gclip=None, comm=None, count=1):
+    """update_(w, g, opt=None, *, lr=None, gclip=None, comm=None, count=1):
+    one optimization step, in place.
 
     - ``w`` a Param: uses ``opt``, else ``w.opt``; when both are missing an
       ``SGD(lr=lr or 0.1, gclip=gclip or 0)`` is made and stored in ``w.opt``.
@@ -447,6 +448,10 @@ def update_(w, g, opt=None, *, lr=None, gclip=None):
     - ``w`` a list/tuple/dict of those: ``g`` (and ``opt`` when given) must
       match it element by element / key by key; a ``None`` gradient skips
       its weight.
+    - ``comm`` (``knetpy.distributed``): the weights are broadcast from rank 0
+      the first time this communicator sees them, and the gradients are
+      averaged over the ranks, weighted by ``count`` (this rank's instances),
+      so every rank takes the same step; a rank that fails makes all fail.
 
     ``g`` may be dense or ``autograd.Sparse``.  Either every weight is
     updated or, when anything is wrong, none is (and no optimizer state
@@ -459,5 +464,21 @@ def update_(w, g, opt=None, *, lr=None, gclip=None):
     P(array([-0.1]))
     """
     items = []
-    _collect(w, g, opt, lr, gclip, "w", items)
-    run_updates(items)
+    if comm is None:
+        _collect(w, g, opt, lr, gclip, "w", items)
+        run_updates(items)
+        return
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+        raise ValueError(f"update_: count must be a non-negative integer, got {count!r}")
+    error = None
+    try:
+        _collect(w, g, opt, lr, gclip, "w", items)
+    except Exception as e:                   # every rank learns of it in agree
+        error = e
+    comm.agree(error, "update_")
+    comm.broadcast_once_([t.param if t.param is not None else t.array for t, _, _, _ in items],
+                         names=[str(t.where) for t, _, _, _ in items])
+    grads, total, _ = comm.exchange_grads([gi for _, gi, _, _ in items], int(count))
+    if total == 0:
+        raise ValueError("update_: count is 0 on every rank")
+    run_updates([(t, gi, o, s) for (t, _, o, s), gi in zip(items, grads) if gi is not None])

@@ -10,8 +10,8 @@ import pytest
 
 import knetpy
 
-MODULES = ["knetpy.optim", "knetpy.update", "knetpy.train", "knetpy.batches",
-           "knetpy.progress", "knetpy.hyperopt"]
+MODULES = ["knetpy.optim", "knetpy.update", "knetpy.train", "knetpy.batches", "knetpy.distributed",
+           "knetpy.progress", "knetpy.hyperopt", "knetpy.schedules", "knetpy.plot"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
