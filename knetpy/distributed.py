@@ -169,21 +169,25 @@ class Comm:
             return [obj]
         return self._timed(self.mpi.allgather, obj)
 
-    def agree(self, error=None, where="step"):
-        """agree(error=None, where="step"): every rank says whether it failed
-        (``error`` an exception or None); when any did, every rank raises
-        ``DistributedError`` naming the failed ranks and their errors.
+    def agree(self, error=None, where="step", payload=None):
+        """agree(error=None, where="step", payload=None) -> list: every rank
+        says whether it failed (``error`` an exception or None); when any did,
+        every rank raises ``DistributedError`` naming the failed ranks and
+        their errors.  Otherwise returns every rank's ``payload`` (picklable),
+        in rank order: the status travels with other small data in one call.
 
-        >>> init(mpi=False).agree(None)
+        >>> init(mpi=False).agree(None, payload=3)
+        [3]
         """
         msg = None if error is None else f"{type(error).__name__}: {error}"
-        msgs = self.allgather(msg)
-        bad = [(r, m) for r, m in enumerate(msgs) if m is not None]
+        both = self.allgather((msg, payload))
+        bad = [(r, m) for r, (m, _) in enumerate(both) if m is not None]
         if bad:
             text = "; ".join(f"rank {r}: {m}" for r, m in bad)
             exc = DistributedError(f"{where} failed on {len(bad)} of {self.size} rank(s): "
                                    f"{text}")
             raise exc from error
+        return [p for _, p in both]
 
     def allreduce_(self, arrays, op="sum"):
         """allreduce_(arrays, op="sum"): in place on every rank, each array
@@ -292,8 +296,9 @@ class Comm:
             pass
 
     # ---------------------------------------------------------- gradients
-    def exchange_grads(self, grads, count, loss=0.0):
-        """exchange_grads(grads, count, loss=0.0) -> (grads, total, mean_loss):
+    def exchange_grads(self, grads, count, loss=0.0, error=None, where="step"):
+        """exchange_grads(grads, count, loss=0.0, error=None, where="step")
+        -> (grads, total, mean_loss):
         the count-weighted average of every rank's gradients (a list, one per
         Param, each a dense array, ``Sparse`` or None) with weights
         ``count / total``, ``total`` the sum of the ranks' ``count``, and the
@@ -307,10 +312,11 @@ class Comm:
         """
         kinds = [0 if g is None else (2 if g.__class__ is Sparse else 1) for g in grads]
         if self.size == 1:
+            self.agree(error, where)
             return list(grads), count, (float(loss) if count else float("nan"))
-        infos = self.allgather((count, count * float(loss) if count else 0.0, kinds,
-                                [None if g is None else (tuple(g.shape), np.dtype(g.dtype).str)
-                                 for g in grads]))
+        infos = self.agree(error, where, (
+            count, count * float(loss) if count else 0.0, kinds,
+            [None if g is None else (tuple(g.shape), np.dtype(g.dtype).str) for g in grads]))
         if len({len(k) for _, _, k, _ in infos}) != 1:
             raise DistributedError(f"exchange_grads: the ranks have different numbers of "
                                    f"Params: {[len(k) for _, _, k, _ in infos]}")

@@ -133,14 +133,15 @@ class Minimize:
 
     def _step_comm(self, args, step):
         comm, error, out = self.comm, None, None
+        where = f"minimize: step {step}"
         count = _count(args)
         try:
             out = self._local(args, step, count)
         except Exception as e:                  # every rank learns of it below
             error = e
-        comm.agree(error, f"minimize: step {step}")
-        loss, ps, grads = out
-        if not self._synced:
+        if not self._synced:                    # first step: agree, then broadcast
+            comm.agree(error, where)
+            loss, ps, grads = out
             before = [np.array(_raw(p.value), copy=True) for p in ps] if comm.rank else None
             comm.broadcast_(ps, names=[str(_Where(i, p, step)) for i, p in enumerate(ps)])
             self._synced, self._plist = True, list(ps)
@@ -150,11 +151,8 @@ class Minimize:
                     out = self._local(args, step, count)
                 except Exception as e:
                     error = e
-                comm.agree(error, f"minimize: step {step}")
-                loss, ps, grads = out
-            else:
-                comm.agree(None, f"minimize: step {step}")
-        grads, total, mean = comm.exchange_grads(grads, count, loss)
+        loss, ps, grads = out if error is None else (0.0, [], [])
+        grads, total, mean = comm.exchange_grads(grads, count, loss, error, where)
         if total == 0:
             raise ValueError(f"minimize: step {step}: every rank had an empty batch")
         if self.check_finite and not math.isfinite(mean):

@@ -475,7 +475,7 @@ def update_(w, g, opt=None, *, lr=None, gclip=None, comm=None, count=1):
         _collect(w, g, opt, lr, gclip, "w", items)
     except Exception as e:                   # every rank learns of it in agree
         error = e
-    comm.agree(error, "update_")
+    comm.agree(error, "update_")             # before the broadcast and the exchange
     comm.broadcast_once_([t.param if t.param is not None else t.array for t, _, _, _ in items],
                          names=[str(t.where) for t, _, _, _ in items])
     grads, total, _ = comm.exchange_grads([gi for _, gi, _, _ in items], int(count))
