@@ -112,8 +112,8 @@ def main(argv=None):
     if o.checkpoint:
         save(o.checkpoint, model=model, chars=chars)
         print(f"saved {o.checkpoint}")
-    if o.plot and plot_losses(losses, o.plot, "character LSTM on Shakespeare"):
-        print(f"loss curve: {o.plot}")
+    if o.plot:
+        plot_losses(losses, o.plot, "character LSTM on Shakespeare")
     return {"test_loss": tloss, "unigram": h0, "losses": losses, "text": text, "model": model}
 
 

@@ -69,8 +69,8 @@ def main(argv=None):
     if o.checkpoint:
         save(o.checkpoint, model=model)
         print(f"saved {o.checkpoint}")
-    if o.plot and plot_losses(losses, o.plot, "LeNet on Fashion-MNIST"):
-        print(f"loss curve: {o.plot}")
+    if o.plot:
+        plot_losses(losses, o.plot, "LeNet on Fashion-MNIST")
     return {"accuracy": acc, "test_loss": float(tloss), "losses": losses, "model": model}
 
 

@@ -24,3 +24,8 @@ from .train import *  # noqa: F401,F403
 from .progress import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .hyperopt import *  # noqa: F401,F403
+
+# ---- training modules (the training helper's block; keep it last) ----
+from .update import update_  # noqa: F401,E402
+from .batches import epoch_of  # noqa: F401,E402
+from . import distributed, schedules  # noqa: F401,E402

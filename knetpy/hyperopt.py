@@ -91,7 +91,9 @@ def goldensection(f, n, dxmin=0.1, accel=golden, verbose=False, history=None, ma
             x1[i] += dx[i]
             f1 = feval(x1)
             if verbose:
-                print(f"goldensection: f0={f0:.6g} x0={x0} f1={f1:.6g} x1={x1} dx={dx} df={df}")
+                print(f"goldensection: {evals[0]} evaluations: f(x1)={f1:.6g} at x1={x1}; "
+                      f"best f0={min(f0, f1) if f1 == f1 else f0:.6g}; "
+                      f"largest step {np.max(np.abs(dx)):.3g} (stops below {dxmin})")
             if math.isnan(f1):
                 f1 = f0 + df[i]
             if f1 < f0:
@@ -107,7 +109,10 @@ def goldensection(f, n, dxmin=0.1, accel=golden, verbose=False, history=None, ma
                 if abs(dx[i]) < dxmin:
                     df[i] = -1
     except _Budget:
-        pass
+        if verbose:
+            print(f"goldensection: stopped after maxevals={maxevals} evaluations")
+    if verbose:
+        print(f"goldensection: done after {evals[0]} evaluations: fmin={f0:.6g} at {x0}")
     return f0, x0
 
 
@@ -115,7 +120,7 @@ class _Budget(Exception):
     """maxevals reached."""
 
 
-def _successive_halving(getconfig, getloss, n, r, reduction, s, best):
+def _successive_halving(getconfig, getloss, n, r, reduction, s, best, report):
     configs = [getconfig() for _ in range(n)]
     for i in range(s + 1):
         ni = math.floor(n / reduction ** i)
@@ -124,12 +129,17 @@ def _successive_halving(getconfig, getloss, n, r, reduction, s, best):
         order = sorted(range(len(configs)), key=lambda k: (math.isnan(losses[k]), losses[k]))
         if order and losses[order[0]] < best[0]:
             best = (losses[order[0]], ri, configs[order[0]])
+        if report is not None:
+            top = losses[order[0]] if order else math.nan
+            report(f"bracket s={s}, round {i + 1}/{s + 1}: {len(configs)} configurations with "
+                   f"resource {ri:g}, best of round {top:.6g}, best so far {best[0]:.6g}")
         configs = [configs[k] for k in order[: math.floor(ni / reduction)]]
     return best
 
 
-def hyperband(getconfig, getloss, maxresource=27, reduction=3):
-    """hyperband(getconfig, getloss, maxresource=27, reduction=3) -> (loss, resource, config)
+def hyperband(getconfig, getloss, maxresource=27, reduction=3, verbose=False):
+    """hyperband(getconfig, getloss, maxresource=27, reduction=3, verbose=False)
+    -> (loss, resource, config)
 
     ``getconfig()`` draws a random configuration; ``getloss(config, r)``
     trains/evaluates it with resource ``r`` (e.g. epochs, a float) and returns
@@ -138,6 +148,8 @@ def hyperband(getconfig, getloss, maxresource=27, reduction=3):
     ceil((smax+1)/(s+1) * reduction^s) configurations with resource
     maxresource/reduction^s and keeps the best 1/reduction of them per
     round.  Returns the lowest loss seen, with its resource and configuration.
+    ``verbose=True`` prints a line per round (bracket, configurations,
+    resource, best loss) and the result.
 
     >>> rs = np.random.default_rng(0)
     >>> loss, r, c = hyperband(lambda: rs.uniform(-5, 5), lambda c, r: (c - 1) ** 2 + 1 / r)
@@ -153,8 +165,11 @@ def hyperband(getconfig, getloss, maxresource=27, reduction=3):
     smax = int(math.floor(math.log(maxresource) / math.log(reduction) + 1e-9))
     budget = (smax + 1) * maxresource
     best = (math.inf, None, None)
+    report = (lambda line: print(f"hyperband: {line}")) if verbose else None
     for s in range(smax, -1, -1):
         n = int(math.ceil(budget / maxresource * reduction ** s / (s + 1)))
         r = maxresource / reduction ** s
-        best = _successive_halving(getconfig, getloss, n, r, reduction, s, best)
+        best = _successive_halving(getconfig, getloss, n, r, reduction, s, best, report)
+    if report is not None:
+        report(f"done: best loss {best[0]:.6g} with resource {best[1]} for {best[2]!r}")
     return best

@@ -6,8 +6,11 @@
 
 percent done, count, elapsed<remaining time, rate (``s/it`` when slower than
 one per second) and, at the end, a message: by default the last value when
-it is a number (the loss, for the optimizer iterators).  Iterators without
-a length show only the count, time and rate.
+it is a number.  For a training iterator (``adam(...)`` and friends) the
+message labels it: ``epoch 2/10 ema 0.4301 loss 0.412307``, the epoch when
+the data is a ``minibatch`` (see ``knetpy.batches.epoch_of``) and an
+exponential moving average of the loss beside the last one.  Iterators
+without a length show only the count, time and rate.
 """
 import numbers
 import sys
@@ -17,6 +20,9 @@ import numpy as np
 from tqdm import tqdm
 
 from autograd.core import _raw
+
+from .batches import epoch_of
+from .train import Minimize
 
 __all__ = ["progress", "progress_", "Progress"]
 
@@ -29,28 +35,40 @@ _KNOWN = "{percentage:6.2f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, 
 _UNKNOWN = "{n_fmt} [{elapsed}, {rate_fmt}]"
 
 
-def _fmt(v):
-    if isinstance(v, str):
-        return v
+def _number(v):
+    """v as a Python int/float when it is a real number (or a 1-element array), else None."""
     try:
         a = _raw(v)
         a = a.to_numpy() if hasattr(a, "to_numpy") else a
         if isinstance(a, (numbers.Number, np.generic)) or (
                 isinstance(a, np.ndarray) and a.size == 1 and a.dtype.kind in "biuf"):
             x = np.asarray(a).reshape(()).item()
-            return f"{x:.6g}" if isinstance(x, float) else str(x)
+            return x if isinstance(x, (int, float)) else None
     except Exception:
         pass
     return None
+
+
+def _fmt(v):
+    if isinstance(v, str):
+        return v
+    x = _number(v)
+    if x is None:
+        return None
+    return f"{x:.6g}" if isinstance(x, float) else str(x)
 
 
 class Progress:
     """Progress(itr, msg=None, steps=None, seconds=None, file=sys.stderr, total=None,
     ncols=None): the iterable ``progress`` returns.
 
-    While iterating, ``currval`` is the latest value and ``curriter`` the
-    number of values so far; a ``msg`` callable receives this object.
+    While iterating, ``currval`` is the latest value, ``curriter`` the
+    number of values so far and ``ema`` the exponential moving average of
+    the numeric values (weight ``smoothing`` for the newest, bias-corrected
+    as in Adam; None before the first number); a ``msg`` callable receives
+    this object.
     """
+    smoothing = 0.1
 
     def __init__(self, itr, msg=None, steps=None, seconds=None, file=None, total=None,
                  ncols=None):
@@ -63,6 +81,17 @@ class Progress:
         self.ncols = ncols
         self.currval = None
         self.curriter = 0
+        self.ema = None
+        self._acc, self._w = 0.0, 0.0
+
+    def _smooth(self, x):
+        v = _number(x)
+        if v is None or v != v:                                  # NaN: leave the average alone
+            return
+        a = self.smoothing
+        self._acc = (1 - a) * self._acc + a * v
+        self._w = (1 - a) * self._w + a
+        self.ema = self._acc / self._w
 
     def __len__(self):
         return len(self.itr)
@@ -79,7 +108,12 @@ class Progress:
         """The text shown at the end of the line for the current state."""
         if self.msg is None:
             m = _fmt(self.currval) if self.curriter else None
-            return m or ""
+            if m is None or not isinstance(self.itr, Minimize):
+                return m or ""
+            e = epoch_of(self.itr)
+            ep = "" if e is None else f"epoch {e[0]}/{'?' if e[1] is None else e[1]} "
+            ema = "" if self.ema is None else f"ema {self.ema:.4g} "
+            return f"{ep}{ema}loss {m}"
         if callable(self.msg):
             out = self.msg(self)
             m = _fmt(out)
@@ -99,7 +133,8 @@ class Progress:
         bar = _Bar(total=total, file=file, bar_format=fmt, mininterval=0, miniters=0,
                    smoothing=0, ncols=self.ncols, dynamic_ncols=self.ncols is None
                    and hasattr(file, "isatty") and file.isatty())
-        self.curriter, self.currval = 0, None
+        self.curriter, self.currval, self.ema, self._acc, self._w = 0, None, None, 0.0, 0.0
+        smooth = isinstance(self.itr, Minimize) or self.msg is not None
         steps, seconds = self.steps, self.seconds
         last = time.monotonic()
         drawn = 0
@@ -107,6 +142,8 @@ class Progress:
             for x in self.itr:
                 self.curriter += 1
                 self.currval = x
+                if smooth:
+                    self._smooth(x)
                 i = self.curriter
                 if i == 1 or (steps and i % steps == 0) or (
                         seconds is not None and time.monotonic() - last >= seconds):

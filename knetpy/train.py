@@ -13,7 +13,6 @@ Each Param keeps its optimizer in ``.opt``; one that already has one keeps
 it (with its state), so training can stop and start again without losing
 anything.
 """
-import itertools
 import math
 import numbers
 
@@ -22,8 +21,10 @@ import numpy as np
 from autograd.core import Param, _raw, diff, grad, params as _params
 
 from .knetarray import KnetArray
-from .optim import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Optimizer, Rmsprop,
-                    _grad_array, _run_updates, _Target)
+from .distributed import Comm
+from .batches import Minibatch, epoch_of, minibatch, ncycle, take
+from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Optimizer, Rmsprop
+from .update import Target, grad_array, run_updates
 
 __all__ = ["minimize", "minimize_", "sgd", "sgd_", "momentum", "momentum_", "nesterov",
            "nesterov_", "adagrad", "adagrad_", "rmsprop", "rmsprop_", "adadelta", "adadelta_",
@@ -33,17 +34,32 @@ __all__ = ["minimize", "minimize_", "sgd", "sgd_", "momentum", "momentum_", "nes
 # ---------------------------------------------------------------- minimize
 class Minimize:
     """The iterator ``minimize`` returns; see there.  ``steps`` counts the
-    completed updates.  A step that raises leaves parameters and optimizer
-    state as they were, and the iterator can go on with the next batch."""
+    completed updates and ``history`` holds their losses (floats), e.g. for
+    ``knetpy.plot.plot_history``.  A step that raises leaves parameters and
+    optimizer state as they were, and the iterator can go on with the next
+    batch."""
 
-    def __init__(self, f, data, optimizer, params, check_finite):
+    def __init__(self, f, data, optimizer, params, check_finite, comm=None):
         self.f = f
+        self.comm = comm
+        self._synced = False
         self.data = data
         self.optimizer = optimizer
         self.params = params
         self.check_finite = check_finite
         self.steps = 0
+        self.history = []
         self._it = None
+        self._plist = None
+
+    @property
+    def epoch(self):
+        """(epoch, epochs) of the data when it is made of a ``minibatch``, else None."""
+        if self._it is None:
+            return None
+        if isinstance(self.data, Minibatch):
+            return (1, 1)
+        return epoch_of(self.data)
 
     def __iter__(self):
         return self
@@ -61,6 +77,8 @@ class Minimize:
         batch = next(self._it)
         step = self.steps + 1
         args = batch if isinstance(batch, tuple) else (batch,)
+        if self.comm is not None:
+            return self._step_comm(args, step)
         y = diff(self.f, *args)
         loss = _raw(y)
         if isinstance(loss, np.ndarray):
@@ -69,14 +87,22 @@ class Minimize:
             raise FloatingPointError(f"minimize: the loss of step {step} is {float(loss)}; "
                                      "parameters and optimizer state were left unchanged")
         ps = self.params if self.params is not None else _params(y)
+        items = self._items(ps, [grad(y, p) for p in ps], step)
+        if not items and self.steps == 0:
+            raise ValueError(self._no_param_message(ps))
+        run_updates(items, self.check_finite)
+        self.steps = step
+        self.history.append(float(loss))
+        return loss
+
+    def _items(self, ps, grads, step):
         items = []
-        for i, p in enumerate(ps):
-            g = grad(y, p)
+        for i, (p, g) in enumerate(zip(ps, grads)):
             if g is None:
                 continue
             where = _Where(i, p, step)
-            target = _Target(p, where)
-            g = _grad_array(g, where)
+            target = Target(p, where)
+            g = grad_array(g, where)
             if p.opt is None:
                 opt = set_opt = self.optimizer.clone()
             else:
@@ -85,9 +111,67 @@ class Minimize:
                 raise TypeError(f"minimize: the .opt of {where} must be an Optimizer, "
                                 f"got {type(opt).__name__}")
             items.append((target, g, opt, set_opt))
-        _run_updates(items, self.check_finite)
+        return items
+
+    # ------------------------------------------------------------ with comm=
+    def _local(self, args, step, count):
+        """This rank's part of a step: (loss, Params, gradients); an empty
+        batch after the first step gives no gradients without calling f."""
+        if count == 0 and self._plist is not None:
+            return 0.0, self._plist, [None] * len(self._plist)
+        y = diff(self.f, *args)
+        loss = _raw(y)
+        loss = float(loss.reshape(())[()] if isinstance(loss, np.ndarray) else loss)
+        ps = self.params if self.params is not None else _params(y)
+        if not ps and self.steps == 0:
+            raise ValueError(self._no_param_message(ps))
+        grads = [grad(y, p) for p in ps] if count else [None] * len(ps)
+        if self.steps == 0 and self.params is None and not any(g is not None for g in grads) \
+                and count:
+            raise ValueError(self._no_param_message(ps))
+        return (loss if count else 0.0), ps, grads
+
+    def _step_comm(self, args, step):
+        comm, error, out = self.comm, None, None
+        where = f"minimize: step {step}"
+        count = _count(args)
+        try:
+            out = self._local(args, step, count)
+        except Exception as e:                  # every rank learns of it below
+            error = e
+        if not self._synced:                    # first step: agree, then broadcast
+            comm.agree(error, where)
+            loss, ps, grads = out
+            before = [np.array(_raw(p.value), copy=True) for p in ps] if comm.rank else None
+            comm.broadcast_(ps, names=[str(_Where(i, p, step)) for i, p in enumerate(ps)])
+            self._synced, self._plist = True, list(ps)
+            if comm.rank and count and any(not np.array_equal(b, _raw(p.value))
+                                            for b, p in zip(before, ps)):
+                try:                            # rank 0's values differ: redo the step
+                    out = self._local(args, step, count)
+                except Exception as e:
+                    error = e
+        loss, ps, grads = out if error is None else (0.0, [], [])
+        grads, total, mean = comm.exchange_grads(grads, count, loss, error, where)
+        if total == 0:
+            raise ValueError(f"minimize: step {step}: every rank had an empty batch")
+        if self.check_finite and not math.isfinite(mean):
+            raise FloatingPointError(f"minimize: the loss of step {step} is {mean}; "
+                                     "parameters and optimizer state were left unchanged")
+        run_updates(self._items(ps, grads, step), self.check_finite)
         self.steps = step
-        return loss
+        self.history.append(mean)
+        return mean
+
+    def _no_param_message(self, ps):
+        name = getattr(self.f, "__name__", type(self.f).__name__)
+        if self.params is None:
+            return (f"minimize: the loss {name}(...) uses no Param, so there is nothing to "
+                    "train; make the weights with param(...) or Param(array) (a plain numpy "
+                    "array such as np.random.randn(...) is a constant to the tape) and use them "
+                    "in the loss")
+        return (f"minimize: the loss {name}(...) does not depend on any of the {len(ps)} "
+                "Params given in params=, so there is nothing to train")
 
 
 class _Where:
@@ -103,9 +187,21 @@ class _Where:
     __format__ = lambda self, spec: format(str(self), spec)
 
 
-def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=False):
-    """minimize(f, data, optimizer=Adam(), *, params=None, gclip=None, check_finite=False)
-    -> lazy iterator of losses.
+def _count(args):
+    """The instances of a batch: axis 0 of its first array (1 when it has none)."""
+    for a in args:
+        s = getattr(a, "shape", None)
+        if s is None and isinstance(a, (list, tuple)):
+            s = np.shape(a)
+        if s is not None and len(s) > 0:
+            return int(s[0])
+    return 1
+
+
+def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=False,
+             comm=None):
+    """minimize(f, data, optimizer=Adam(), *, params=None, gclip=None, check_finite=False,
+    comm=None) -> lazy iterator of losses.
 
     Each iteration takes the next item of ``data`` (a tuple is spread as
     arguments: ``f(*batch)``, anything else is passed as the one argument),
@@ -118,6 +214,10 @@ def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=F
     - ``gclip``: gradient norm clipping for the Params that get ``optimizer``.
     - ``check_finite``: raise ``FloatingPointError`` (changing nothing) when
       the loss or a gradient is NaN or infinite.
+    - ``comm``: a ``knetpy.distributed`` communicator: data-parallel training
+      (parameters broadcast from rank 0 before the first step, gradients
+      averaged over the ranks weighted by their instances, the global mean
+      loss yielded; see ``knetpy.distributed``).
 
     >>> w = Param(np.array([3.0]))
     >>> losses = list(minimize(lambda x: np.sum((w - x) ** 2), [1.0] * 3, SGD(lr=0.25)))
@@ -141,7 +241,10 @@ def minimize(f, data, optimizer=None, *, params=None, gclip=None, check_finite=F
         ps = params if isinstance(params, (list, tuple)) and all(
             isinstance(p, Param) for p in params) else _params(params)
         params = list(ps)
-    return Minimize(f, data, optimizer, params, bool(check_finite))
+    if comm is not None and not isinstance(comm, Comm):
+        raise TypeError(f"minimize: comm must be a communicator from distributed.init(), "
+                        f"got {type(comm).__name__}")
+    return Minimize(f, data, optimizer, params, bool(check_finite), comm)
 
 
 def _run(itr):
@@ -162,13 +265,13 @@ def _make(cls, name, doc):
     hyper = [h for h in cls.hyper if h != "gclip"]
     defaults = cls()
 
-    def run(f, data, *, params=None, gclip=0, check_finite=False, **kw):
+    def run(f, data, *, params=None, gclip=0, check_finite=False, comm=None, **kw):
         bad = set(kw) - set(hyper)
         if bad:
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(bad)}; "
                             f"{cls.__name__} takes {hyper + ['gclip']}")
         return minimize(f, data, cls(gclip=gclip, **kw), params=params,
-                        check_finite=check_finite)
+                        check_finite=check_finite, comm=comm)
 
     def run_(f, data, **kw):
         _run(run(f, data, **kw))
@@ -176,7 +279,8 @@ def _make(cls, name, doc):
     sig = ", ".join(f"{h}={getattr(defaults, h):g}" for h in hyper)
     run.__name__, run_.__name__ = name, name + "_"
     run.__qualname__, run_.__qualname__ = name, name + "_"
-    run.__doc__ = (f"{name}(f, data, *, {sig}, gclip=0, params=None, check_finite=False)\n"
+    run.__doc__ = (f"{name}(f, data, *, {sig}, gclip=0, params=None, check_finite=False, "
+                   f"comm=None)\n"
                    f"-> lazy iterator of losses: ``minimize`` with ``{cls.__name__}``"
                    f" ({doc}).\n\n    >>> w = Param(np.array([1.0]))\n"
                    f"    >>> len(list({name}(lambda: np.sum(w * w), [()] * 3)))\n    3\n")
@@ -261,194 +365,3 @@ def converge_(itr, alpha=0.1):
     >>> converge_(iter([3.0, 2.0, 1.0, 2.0, 0.5]))
     """
     _run(converge(itr, alpha))
-
-
-# ---------------------------------------------------------------- minibatch
-def _converter(t, name):
-    if t is None:
-        return None
-    if isinstance(t, (str, np.dtype)) or t in (float, int, bool, complex) or (
-            isinstance(t, type) and issubclass(t, np.generic)):
-        dt = np.dtype(t)
-        return lambda a: a.astype(dt, copy=False) if hasattr(a, "astype") else np.asarray(a, dt)
-    if callable(t):
-        return t
-    raise TypeError(f"minibatch: {name} must be a dtype, KnetArray or another callable, "
-                    f"got {t!r}")
-
-
-def _instances(a, name):
-    if a is None:
-        return None
-    if not hasattr(a, "shape") or not hasattr(a, "__getitem__"):
-        a = np.asarray(a)
-    if len(a.shape) == 0:
-        raise ValueError(f"minibatch: {name} must have an instance axis 0, got a 0-d array")
-    return a
-
-
-def _check_size(size, a, name):
-    if size is None:
-        return None
-    if not isinstance(size, (tuple, list)) or not all(
-            isinstance(s, numbers.Integral) and (s > 0 or s == -1) for s in size) or not size:
-        raise ValueError(f"minibatch: {name} must be a tuple of positive ints (the shape of "
-                         f"the data, instances first), got {size!r}")
-    rest = tuple(int(s) for s in size[1:])
-    have = int(np.prod(a.shape[1:]))
-    want = int(np.prod([s for s in rest if s != -1]))
-    if (-1 not in rest and want != have) or (-1 in rest and (want == 0 or have % want)) \
-            or rest.count(-1) > 1:
-        raise ValueError(f"minibatch: {name}={tuple(size)} does not fit instances of shape "
-                         f"{tuple(a.shape[1:])}")
-    return rest
-
-
-class Minibatch:
-    """The iterable ``minibatch`` returns: one epoch per ``iter()``; ``len()``
-    is the number of batches in an epoch."""
-
-    def __init__(self, x, y, batchsize, shuffle, partial, xtype, ytype, xsize, ysize, seed):
-        self.x, self.y = x, y
-        self.n = x.shape[0]
-        self.batchsize = batchsize
-        self.shuffle = shuffle
-        self.partial = partial
-        self._xconv, self._yconv = _converter(xtype, "xtype"), _converter(ytype, "ytype")
-        self._xsize = _check_size(xsize, x, "xsize")
-        self._ysize = _check_size(ysize, y, "ysize") if y is not None else None
-        if ysize is not None and y is None:
-            raise ValueError("minibatch: ysize given but there is no y")
-        self._rng = np.random.default_rng(seed) if seed is not None else None
-
-    def __len__(self):
-        full, rest = divmod(self.n, self.batchsize)
-        return full + (1 if rest and self.partial else 0)
-
-    def __repr__(self):
-        return (f"minibatch({self.n} instances, batchsize={self.batchsize}, "
-                f"shuffle={self.shuffle}, partial={self.partial}: {len(self)} batches)")
-
-    def _order(self):
-        if not self.shuffle:
-            return None
-        from .init import rng
-        return (self._rng or rng()).permutation(self.n)
-
-    def _take(self, a, ids, conv, size):
-        b = a[ids]
-        if size is not None:
-            b = b.reshape((b.shape[0],) + size)
-        return conv(b) if conv is not None else b
-
-    def __iter__(self):
-        order = self._order()
-        for k in range(len(self)):
-            lo, hi = k * self.batchsize, min((k + 1) * self.batchsize, self.n)
-            ids = slice(lo, hi) if order is None else order[lo:hi]
-            xb = self._take(self.x, ids, self._xconv, self._xsize)
-            if self.y is None:
-                yield xb
-            else:
-                yield xb, self._take(self.y, ids, self._yconv, self._ysize)
-
-
-def minibatch(x, y=None, batchsize=100, *, shuffle=False, partial=False, xtype=None,
-              ytype=None, xsize=None, ysize=None, seed=None):
-    """minibatch(x, y=None, batchsize=100, *, shuffle=False, partial=False,
-    xtype=None, ytype=None, xsize=None, ysize=None, seed=None) -> re-iterable of batches.
-
-    Instances are along axis 0 of ``x`` (and ``y``, which must have as many).
-    Iterating gives ``x[i:i+b]`` batches, or ``(xb, yb)`` pairs when ``y`` is
-    given; each ``iter()`` is a new epoch.  ``minibatch(x, 32)`` (an int as
-    second argument) means ``batchsize=32``.
-
-    - ``shuffle``: a new random order every epoch, drawn from
-      ``np.random.default_rng(seed)`` when ``seed`` is given, otherwise from
-      knetpy's generator (``knetpy.seed(n)`` makes it reproducible).
-    - ``partial``: also yield the last, shorter batch.
-    - ``xtype``/``ytype``: convert each batch: a dtype (``np.float32``) or a
-      callable such as ``KnetArray``.
-    - ``xsize``/``ysize``: reshape each batch to this shape of the whole data,
-      instances first (the first entry is replaced by the batch length).
-
-    >>> d = minibatch(np.arange(10), np.arange(10) % 2, 4, partial=True)
-    >>> len(d), [b.tolist() for b, _ in d]
-    (3, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
-    """
-    if isinstance(y, numbers.Integral) and not isinstance(y, bool) and batchsize == 100:
-        y, batchsize = None, y
-    if isinstance(batchsize, bool) or not isinstance(batchsize, numbers.Integral) or batchsize < 1:
-        raise ValueError(f"minibatch: batchsize must be a positive integer, got {batchsize!r}")
-    x, y = _instances(x, "x"), _instances(y, "y")
-    if y is not None and y.shape[0] != x.shape[0]:
-        raise ValueError(f"minibatch: x has {x.shape[0]} instances (axis 0) but y has "
-                         f"{y.shape[0]}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                             or seed < 0):
-        raise ValueError(f"minibatch: seed must be a non-negative integer, got {seed!r}")
-    return Minibatch(x, y, int(batchsize), bool(shuffle), bool(partial), xtype, ytype, xsize,
-                     ysize, seed)
-
-
-# ---------------------------------------------------------------- repeating and cutting
-class _NCycle:
-    def __init__(self, data, n):
-        self.data, self.n = data, n
-
-    def __len__(self):
-        if self.n is None:
-            raise TypeError("ncycle(data): endless, it has no length")
-        return self.n * len(self.data)
-
-    def __iter__(self):
-        passes = itertools.count() if self.n is None else range(self.n)
-        for _ in passes:
-            empty = True
-            for b in self.data:
-                empty = False
-                yield b
-            if empty:
-                return
-
-
-def ncycle(data, n=None):
-    """ncycle(data, n=None) -> iterable: ``n`` passes over the re-iterable
-    ``data`` (endless when n is None), calling ``iter(data)`` anew for each
-    pass, so a shuffling ``minibatch`` reshuffles every epoch.  Has a
-    ``len()`` when ``n`` and ``len(data)`` are known.
-
-    >>> list(ncycle([1, 2], 3))
-    [1, 2, 1, 2, 1, 2]
-    """
-    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0):
-        raise ValueError(f"ncycle: n must be a non-negative integer or None, got {n!r}")
-    if iter(data) is data:
-        raise TypeError("ncycle: data must be re-iterable (a list, minibatch(...)); "
-                        "a one-shot iterator would be empty after the first pass")
-    return _NCycle(data, n)
-
-
-class _Take:
-    def __init__(self, itr, n):
-        self.itr, self.n = itr, n
-
-    def __len__(self):
-        try:
-            return min(self.n, len(self.itr))
-        except TypeError:
-            return self.n
-
-    def __iter__(self):
-        return itertools.islice(self.itr, self.n)
-
-
-def take(itr, n):
-    """take(itr, n) -> iterable of the first ``n`` items of ``itr`` (with a ``len()``).
-
-    >>> list(take(ncycle([1, 2]), 5))
-    [1, 2, 1, 2, 1]
-    """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"take: n must be a non-negative integer, got {n!r}")
-    return _Take(itr, int(n))

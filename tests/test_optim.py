@@ -7,8 +7,8 @@ import pytest
 
 from autograd import Param, Sparse, diff, grad
 from knetpy import KnetArray
-from knetpy.optim import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Optimizer, Rmsprop,
-                          update_)
+from knetpy.optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Optimizer, Rmsprop
+from knetpy.update import update_
 
 R = np.random.default_rng(0)
 

@@ -16,7 +16,8 @@ import scipy.special
 import knetpy
 from autograd import Param
 from knetpy import KnetArray, relu
-from knetpy.optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, update_
+from knetpy.optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop
+from knetpy.update import update_
 from knetpy.serialize import CheckpointError, load, save
 from knetpy.train import adam, minibatch
 

@@ -6,7 +6,8 @@ import pytest
 
 import knetpy
 from autograd import Param, diff, grad
-from knetpy.optim import SGD, Adam, Momentum, Rmsprop, update_
+from knetpy.optim import SGD, Adam, Momentum, Rmsprop
+from knetpy.update import update_
 from knetpy.train import (adadelta, adagrad, adam, adam_, converge, converge_, minibatch,
                           minimize, minimize_, momentum, ncycle, nesterov, rmsprop, sgd, sgd_,
                           take)
