@@ -9,11 +9,6 @@ $(VPY):
 	$(VPY) -m pip install -q --upgrade pip
 
 $(VENV)/.installed-test: $(VPY) pyproject.toml
-	$(VPY) -m pip install -q -e '.[test,mpi]'
-	touch $@
-
-# The `plot` extra (matplotlib) for the demo's loss curve.
-$(VENV)/.installed-plot: $(VENV)/.installed-test
 	$(VPY) -m pip install -q -e '.[test,mpi,plot]'
 	touch $@
 
@@ -23,7 +18,7 @@ test: $(VENV)/.installed-test
 # Train the Fashion-MNIST MLP example.  Installs the data (Debian's dataset-fashion-mnist)
 # with apt-get when it is missing and we are root; otherwise says how to get it.
 FMNIST := /usr/share/datasets/fashion-mnist
-demo: $(VENV)/.installed-plot
+demo: $(VENV)/.installed-test
 	@if [ ! -f $(FMNIST)/train-images-idx3-ubyte.gz ] && \
 	    [ ! -d "$${KNETPY_DATA:-/nonexistent}/fashion-mnist" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
