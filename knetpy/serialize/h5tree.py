@@ -107,15 +107,16 @@ def read_file(path, budget):
 
 def _attrs(h5py, obj, b):
     out = {}
-    for name in list(obj.attrs):
+    am = obj.attrs
+    for name in list(am):
         b.charge(NODE_COST, f"attribute {name!r}")
-        aid = obj.attrs.get_id(name)
+        aid = am.get_id(name)
         if aid.shape != ():
             raise Refused(f"{obj.name}: attribute {name!r} is not a scalar")
         dt = aid.dtype
         if h5py.check_string_dtype(dt) is None and (dt.kind not in _NUMERIC or dt.fields):
             raise Refused(f"{obj.name}: attribute {name!r} has dtype {dt}")
-        v = obj.attrs[name]
+        v = am[name]
         if isinstance(v, bytes):
             v = v.decode("utf-8")
         if isinstance(v, (np.bool_, bool)):
@@ -229,7 +230,7 @@ def encode(tree, write):
         elif isinstance(n.value, str):
             rec["s"] = n.value
         else:
-            a = np.ascontiguousarray(n.value)
+            a = np.require(n.value, requirements="C")
             rec["d"], rec["sh"], rec["nb"] = a.dtype.str, list(a.shape), a.nbytes
             blobs.append(a)
         nodes.append(rec)
@@ -353,21 +354,34 @@ def run_child(path, budget, fd):
     """Read ``path`` and write the answer to ``fd`` (then the caller exits)."""
     import os
 
-    def write(data):
-        mv = memoryview(data).cast("B")
+    pending = bytearray()
+
+    def flush():
+        mv = memoryview(pending)
         while mv:
-            n = os.write(fd, mv[:1 << 20])
+            n = os.write(fd, mv[:1 << 22])
             mv = mv[n:]
+        del mv
+        pending.clear()
+
+    def write(data):            # few, large writes: each wakes the parent
+        pending.extend(memoryview(data).cast("B"))
+        if len(pending) >= 1 << 22:
+            flush()
     try:
         tree = read_file(path, budget)
     except Refused as e:
         write(b"E" + str(e).encode("utf-8", "replace"))
+        flush()
         return
     except MemoryError:
         write(b"E" + b"reading it needed more memory than the limit allows")
+        flush()
         return
     except Exception as e:     # anything h5py raises on a damaged file
         write(b"E" + f"malformed: {type(e).__name__}: {e}".encode("utf-8", "replace"))
+        flush()
         return
     write(b"T")
     encode(tree, write)
+    flush()
