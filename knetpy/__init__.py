@@ -21,3 +21,7 @@ from .train import *  # noqa: F401,F403
 from .progress import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .hyperopt import *  # noqa: F401,F403
+
+# ---- names and state (SPEC §11): named_params, state_dict, load_state_, summary
+# (added by the serialize branch; kept as a separate block for the merge)
+from .state import *  # noqa: F401,F403,E402

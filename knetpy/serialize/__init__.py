@@ -64,7 +64,7 @@ def save(path, **named):
     any strings without "/" or NUL.
 
     >>> import tempfile, os; d = tempfile.mkdtemp(); f = os.path.join(d, "ck.h5")
-    >>> from knetpy import Adam
+    >>> import numpy as np; from knetpy import Adam, Param
     >>> w = Param(np.ones(2), Adam()); save(f, w=w, step=3)
     >>> load(f, "step"), load(f, "w").opt
     (3, Adam(lr=0.001, gclip=0.0, beta1=0.9, beta2=0.999, eps=1e-08))
@@ -142,7 +142,7 @@ def load(path, *names, allow=(), max_bytes=None, timeout=None):
     wrong with the file (not a checkpoint, damaged, crafted, too large, not
     a regular file, a class that is not allowed).
 
-    >>> import tempfile, os; f = os.path.join(tempfile.mkdtemp(), "ck.h5")
+    >>> import tempfile, os, numpy as np; f = os.path.join(tempfile.mkdtemp(), "ck.h5")
     >>> save(f, a=np.arange(3), b={"x": (1, "two")})
     >>> load(f, "b"), sorted(load(f))
     ({'x': (1, 'two')}, ['a', 'b'])

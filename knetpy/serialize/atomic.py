@@ -12,7 +12,6 @@
   runs cleanup callbacks where a KeyboardInterrupt would be swallowed): the
   write stops at the next item, cleans up and raises ``KeyboardInterrupt``.
 """
-import contextlib
 import os
 import re
 import secrets
@@ -142,8 +141,3 @@ class DeferSigint:
                 self.pending = False
                 signal.raise_signal(signal.SIGINT)
         return False
-
-
-@contextlib.contextmanager
-def nothing():
-    yield
