@@ -162,3 +162,36 @@ def test_300_resealed_mutations():
     c = fuzz_checkpoints.run(300, seed=13)
     assert c["crash"] == c["hang"] == c["other"] == 0, c
     assert c["refused"] > 100
+
+
+@pytest.mark.parametrize("how,match", [("segfault", "killed by SIGSEGV"),
+                                       ("hang", "took more than"),
+                                       ("spin", "killed by SIGXCPU|took more than"),
+                                       ("garble", "no valid answer")])
+def test_a_reader_that_crashes_hangs_or_garbles_is_a_checkpoint_error(tmp_path, monkeypatch, how,
+                                                                      match):
+    import signal
+    import time
+
+    from knetpy.serialize import h5tree
+    f = tmp_path / "m.h5"
+    save(f, w=np.arange(3.0))
+    A.reseal(f)
+
+    def bad_reader(path, budget, use=None):
+        if how == "segfault":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if how == "hang":
+            time.sleep(60)
+        if how == "spin":
+            while True:
+                pass
+        return None
+    monkeypatch.setattr(h5tree, "read_file", bad_reader)
+    if how == "garble":
+        monkeypatch.setattr(h5tree, "encode", lambda tree, write: write(b"junk" * 10))
+        monkeypatch.setattr(h5tree, "read_file", lambda path, budget, use=None: "tree")
+    t = time.monotonic()
+    with pytest.raises(CheckpointError, match=match):
+        load(f, timeout=2)
+    assert time.monotonic() - t < 30

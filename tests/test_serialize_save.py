@@ -143,3 +143,14 @@ def test_save_onto_a_directory_is_a_clear_error(tmp_path):
         save(tmp_path, a=1)
     with pytest.raises(ValueError, match="reserved|cannot be a checkpoint name"):
         save(tmp_path / "x.h5", **{".knetpy": 1})
+
+
+def test_loading_one_item_of_an_own_file_reads_only_its_arrays(tmp_path, monkeypatch):
+    f = tmp_path / "ck.h5"
+    save(f, big=np.ones(1_000_000), small=np.arange(3.0), step=7)
+    reads = []
+    orig = h5py.Dataset.read_direct
+    monkeypatch.setattr(h5py.Dataset, "read_direct",
+                        lambda self, out, *a: reads.append(self.name) or orig(self, out, *a))
+    assert load(f, "step") == 7 and reads == ["/step"]
+    assert load(f, "small").tolist() == [0, 1, 2] and "/big" not in reads

@@ -155,19 +155,26 @@ def load(path, *names, allow=(), max_bytes=None, timeout=None):
         own = seal.check(fd, path)
         proc = f"/proc/self/fd/{fd}"
         src = proc if os.path.exists(proc) else path       # the very file that was checked
-        if own:
+
+        def rebuild(tree):
+            return _rebuild(tree, names, allowed, path)
+        if own:                    # arrays are read as the items asked for need them
             try:
-                tree = h5tree.read_file(src, budget)
+                out, missing = h5tree.read_file(src, budget, use=rebuild)
+            except CheckpointError:
+                raise
             except h5tree.Refused as e:
                 raise CheckpointError(f"load: {path}: {e}") from None
+            except _MALFORMED as e:
+                raise CheckpointError(f"load: {path} is malformed: {type(e).__name__}: "
+                                      f"{e}") from None
         else:
             t = isolate.default_timeout(size) if timeout is None else float(timeout)
-            tree = isolate.read_isolated(src, budget, t, path)
+            out, missing = rebuild(isolate.read_isolated(src, budget, t, path))
     except MemoryError:
         raise CheckpointError(f"load: {path}: not enough memory to read it") from None
     finally:
         os.close(fd)
-    out, missing = _rebuild(tree, names, allowed, path)
     if missing is not None:
         raise KeyError(missing)
     if not names:

@@ -37,11 +37,19 @@ class Refused(Exception):
 class Node:
     """One HDF5 group or dataset: ``name`` (its absolute path), ``attrs``
     (str -> int | float | str), ``children`` (ordered dict, groups) or
-    ``value`` (datasets: a numpy array, or a str for a scalar string)."""
-    __slots__ = ("name", "attrs", "children", "value")
+    ``value`` (datasets: a numpy array, or a str for a scalar string; read
+    from the file on first use when ``load`` is given)."""
+    __slots__ = ("name", "attrs", "children", "_value", "_load")
 
-    def __init__(self, name, attrs, children=None, value=None):
-        self.name, self.attrs, self.children, self.value = name, attrs, children, value
+    def __init__(self, name, attrs, children=None, value=None, load=None):
+        self.name, self.attrs, self.children = name, attrs, children
+        self._value, self._load = value, load
+
+    @property
+    def value(self):
+        if self._load is not None:
+            self._value, self._load = self._load(), None
+        return self._value
 
     @property
     def is_dataset(self):
@@ -91,9 +99,12 @@ class _Budget:
 
 
 # ---------------------------------------------------------------- reading HDF5
-def read_file(path, budget):
-    """read_file(path, budget) -> Tree of the HDF5 file at ``path``; raises
-    Refused for anything outside the rules of the module docstring."""
+def read_file(path, budget, use=None):
+    """read_file(path, budget, use=None) -> Tree of the HDF5 file at ``path``,
+    all data read; or, with ``use``, ``use(tree)`` called while the file is
+    open, each array read only when its node's ``value`` is first used.
+    Raises Refused for anything outside the rules of the module docstring
+    (all checked before any array is read)."""
     import h5py
     try:
         f = h5py.File(path, "r", locking=False)
@@ -102,7 +113,13 @@ def read_file(path, budget):
     with f:
         b = _Budget(budget)
         seen = set()
-        return Tree(_group(h5py, f, "/", b, seen, 0))
+        tree = Tree(_group(h5py, f, "/", b, seen, 0))
+        if use is not None:
+            return use(tree)
+        for node in tree.index.values():
+            if node.children is None:
+                node.value                      # noqa: B018 - read it now
+        return tree
 
 
 def _attrs(h5py, obj, b):
@@ -207,10 +224,13 @@ def _dataset(h5py, ds, name, b, seen):
             chunk *= int(d)
         if chunk > b.limit:
             raise Refused(f"{name} declares chunks of {chunk} bytes, past the limit")
-    out = np.empty(shape, dt.newbyteorder("=") if dt.byteorder not in "=|" else dt)
-    if count:
-        ds.read_direct(out)
-    return Node(name, attrs, value=out)
+
+    def read():
+        out = np.empty(shape, dt.newbyteorder("=") if dt.byteorder not in "=|" else dt)
+        if count:
+            ds.read_direct(out)
+        return out
+    return Node(name, attrs, load=read)
 
 
 # ---------------------------------------------------------------- the stream

@@ -13,6 +13,7 @@ The child is a ``fork`` of this process when only one Python thread runs
 interpreter (``python -I``, a few hundred milliseconds).
 ``KNETPY_ISOLATION=spawn`` forces the second way.
 """
+import faulthandler
 import os
 import select
 import signal
@@ -56,6 +57,7 @@ def read_isolated(path, budget, timeout, label):
                 try:
                     os.close(r)
                     signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    faulthandler.disable()          # a crash here is reported by the parent
                     h5tree.apply_limits(budget, timeout)
                     h5tree.run_child(path, budget, w)
                     code = 0
