@@ -41,7 +41,8 @@ def run(n, seed=0, timeout=60.0, mem=2 << 30, log=None):
     base_checkpoint(base)
     data = open(base, "rb").read()
     target = os.path.join(work, "m.h5")
-    counts = {"loaded": 0, "refused": 0, "crash": 0, "hang": 0, "other": 0}
+    counts = {"loaded": 0, "refused": 0, "crash": 0, "hang": 0, "other": 0,
+              "reader_died": 0, "reader_timed_out": 0}
     examples = []
     rng = np.random.default_rng(seed)
     for i in range(n):
@@ -55,6 +56,10 @@ def run(n, seed=0, timeout=60.0, mem=2 << 30, log=None):
         else:
             key = how
         counts[key] += 1
+        if key == "refused" and "made the HDF5 reader fail" in what:
+            counts["reader_died"] += 1             # HDF5 crashed in the isolated child
+        if key == "refused" and "took more than" in what:
+            counts["reader_timed_out"] += 1
         if key in ("crash", "hang", "other") and len(examples) < 20:
             bad = os.path.join(work, f"bad-{i}.h5")
             os.replace(target, bad)
@@ -72,8 +77,9 @@ def main(argv):
     t0 = time.time()
     c = run(n, seed, log=print)
     print(f"fuzz: {n} resealed mutations in {time.time() - t0:.0f} s: {c['loaded']} loaded, "
-          f"{c['refused']} refused (CheckpointError); crashes {c['crash']}, hangs {c['hang']}, "
-          f"other errors {c['other']}")
+          f"{c['refused']} refused (CheckpointError; of these the isolated HDF5 reader died "
+          f"{c['reader_died']} times and timed out {c['reader_timed_out']} times); "
+          f"crashes {c['crash']}, hangs {c['hang']}, other errors {c['other']}")
     return 0 if c["crash"] == c["hang"] == c["other"] == 0 else 1
 
 
