@@ -48,3 +48,9 @@ oracle: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(VPY) -m pip install -q torch==2.13.0
 	for b in bench/*.py; do $(VPY) $$b || exit 1; done
+
+# Fuzz `load` with 5,000 resealed byte mutations of a checkpoint (each load in a
+# forked process with a memory limit and a timeout); prints crashes / hangs / other errors.
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-test
+	KNETPY_KEY_DIR=$$(mktemp -d) $(VPY) tests/fuzz_checkpoints.py 5000

@@ -25,7 +25,9 @@ from .progress import *  # noqa: F401,F403
 from .serialize import *  # noqa: F401,F403
 from .hyperopt import *  # noqa: F401,F403
 
-# ---- training modules (the training helper's block; keep it last) ----
+# training modules
 from .update import update_  # noqa: F401,E402
 from .batches import epoch_of  # noqa: F401,E402
 from . import distributed, schedules  # noqa: F401,E402
+# names and state (SPEC §11): named_params, state_dict, load_state_, summary
+from .state import *  # noqa: F401,F403,E402
