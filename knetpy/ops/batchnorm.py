@@ -16,6 +16,22 @@ over every other axis.
   with the biased variance.
 
 Everything is computed in float32 or wider and returned in x's dtype.
+
+Cross-replica batch normalization (``comm=``, a communicator with ``size``,
+``rank`` and ``allreduce_(arrays, op="sum")`` such as
+``knetpy.distributed.init()``): the statistics are those of every rank's
+instances together.  Forward: each rank writes its count, mean and centered
+sum of squares (M2) into its own row of one table, one ``allreduce_`` sums
+the table (an all-gather, as PyTorch's SyncBatchNorm gathers mean, invstd
+and count), and every rank merges the rows in rank order (Chan et al.:
+``M2 = sum M2_i + sum n_i (mean_i - mean)^2``), so all ranks hold the same
+global mean and variance bit for bit.  Backward: one ``allreduce_`` of the
+packed per-channel sums of ``dy`` and ``dy * xhat``.  A rank with no
+instances takes part with count 0 and gets an empty output.  Gradients
+follow SPEC §10's count-weighted averaging: each rank's gradients are those
+of its own mean loss, and ``sum_i (N_i/N) g_i`` (what the training
+iterators with ``comm=`` compute, N_i the instances of rank i) is the
+gradient of the global mean loss.  A ``comm`` of size 1 is the plain op.
 """
 import numbers
 
@@ -54,10 +70,13 @@ def host(a):
 # ------------------------------------------------------------------ the fused op
 
 class _BNWork:
-    __slots__ = ("dy", "grads")
+    """Scratch of one batchnorm call: the backward's results for the last
+    ``dy`` (one kernel call or one collective serves x, gamma and beta) and,
+    for a cross-replica call, the communicator and global counts."""
+    __slots__ = ("dy", "grads", "sync")
 
-    def __init__(self):
-        self.dy, self.grads = None, None
+    def __init__(self, sync=None):
+        self.dy, self.grads, self.sync = None, None, sync
 
 
 def _bn_composed(dy, x, gamma, eps):
@@ -74,6 +93,13 @@ def _bn_composed(dy, x, gamma, eps):
 
 
 def _bn_grads(dy, x, gamma, mean, var, ws, eps):
+    if ws.sync is not None:
+        if recorded(dy, x, gamma):
+            raise NotImplementedError("batchnorm: higher-order gradients through a "
+                                      "cross-replica batchnorm (comm=) are not supported")
+        if ws.dy is not dy:     # one collective serves x, gamma and beta
+            ws.dy, ws.grads = dy, _SyncGrads(dy, x, gamma, mean, var, ws.sync, eps)
+        return ws.grads
     if recorded(dy, x, gamma):
         return _bn_composed(dy, x, gamma, eps)
     if ws.dy is not dy:         # one kernel call serves x, gamma and beta
@@ -88,14 +114,132 @@ def _bn_grad(i):
 
 @primitive(_bn_grad(0), _bn_grad(1), _bn_grad(2))
 def _bn_train(x, gamma, beta, mean, var, ws, eps):
+    if np.size(x) == 0:         # a rank without instances (cross-replica): empty output
+        return like(np.empty(np.shape(x), np.result_type(x)), x)
     return run("bn_forward", x, mean, var, gamma, beta, eps)
 
 
-def bn_train(x, gamma, beta, eps, fname="batchnorm"):
-    """bn_train(x, gamma, beta, eps) -> (y, mean, var, n): ``x`` normalized per
-    channel with its batch statistics, times ``gamma`` plus ``beta`` (``(C,)``
-    vectors or None); ``mean``/``var`` are the batch statistics (biased
-    variance) and ``n`` the values per channel.
+# ------------------------------------------------------------------ across ranks
+
+def sync_comm(comm, fname="batchnorm"):
+    """sync_comm(comm, fname) -> ``comm`` when statistics must be gathered
+    across ranks (a communicator of size > 1), None for None or a size-1
+    communicator; TypeError naming ``fname`` for anything that is not a
+    communicator (``size``, ``rank``, ``allreduce_``).
+
+    >>> sync_comm(None) is None
+    True
+    """
+    if comm is None:
+        return None
+    size, rank = getattr(comm, "size", None), getattr(comm, "rank", None)
+    if not (isinstance(size, numbers.Integral) and isinstance(rank, numbers.Integral)
+            and callable(getattr(comm, "allreduce_", None)) and 0 <= rank < size):
+        raise TypeError(f"{fname}: comm must be a communicator with size, rank and "
+                        f"allreduce_ (e.g. knetpy.distributed.init()), got "
+                        f"{type(comm).__name__}")
+    return comm if size > 1 else None
+
+
+class _Sync:
+    """The cross-replica facts of one batchnorm call: the communicator, this
+    rank's instances, and the global instances and values per channel."""
+    __slots__ = ("comm", "inst", "ninst", "n")
+
+    def __init__(self, comm, inst, ninst, n):
+        self.comm, self.inst, self.ninst, self.n = comm, inst, ninst, n
+
+
+def merge_moments(counts, means, m2s):
+    """merge_moments(counts, means, m2s) -> (n, mean, M2): the count, mean and
+    centered sum of squares of the union of groups with ``counts`` (K,),
+    ``means`` and ``m2s`` (K, C) (Chan et al.; groups of count 0 add nothing).
+
+    >>> merge_moments(np.array([2.0, 2.0]), np.array([[1.0], [3.0]]), np.array([[2.0], [2.0]]))
+    (4.0, array([2.]), array([8.]))
+    """
+    n = float(np.sum(counts))
+    mean = counts @ means / n
+    return n, mean, np.sum(m2s, axis=0) + counts @ (means - mean) ** 2
+
+
+def _global_stats(comm, xr, C, fname):
+    """One collective: every rank's (values, instances, mean, M2) in its own
+    row of a table summed across ranks, merged in rank order on every rank.
+    Returns (mean, biased variance) as float64 host arrays, the global values
+    per channel and the _Sync of this call."""
+    table = np.zeros((comm.size, 2 * C + 2))
+    row = table[comm.rank]
+    nloc = np.size(xr) // C if C else 0
+    row[0], row[1] = nloc, np.shape(xr)[0]
+    if nloc:
+        mean, var = run("bn_stats", xr)
+        row[2:C + 2] = host(mean)
+        row[C + 2:] = host(var).astype(np.float64) * nloc
+    comm.allreduce_([table])
+    n, mean, m2 = merge_moments(table[:, 0], table[:, 2:C + 2], table[:, C + 2:])
+    if n < 2:
+        raise ValueError(f"{fname}: batch statistics (training) need more than one value per "
+                         f"channel over all {comm.size} ranks, they hold {int(n)}")
+    return mean, m2 / n, int(n), _Sync(comm, float(row[1]), float(table[:, 1].sum()), n)
+
+
+class _SyncGrads:
+    """(dx, dgamma, dbeta) of a cross-replica batchnorm, indexable like the
+    kernel's tuple.  The packed per-channel sums of ``dy`` and ``dy*xhat``,
+    each weighted by its rank's instances, cross the ranks in one collective;
+    dgamma and dbeta are this rank's own sums; dx is computed on demand:
+    ``G * (dy - a - xhat * b)`` per channel with ``G = gamma/std`` and
+    ``a, b`` the global weighted sums over (this rank's instances * values)."""
+
+    def __init__(self, dy, x, gamma, mean, var, sync, eps):
+        xr = _raw(x)
+        C = np.shape(xr)[1]
+        dt = np.result_type(xr)
+        sums = np.zeros((2, C))
+        if np.size(xr):
+            _, dgamma, dbeta = run("bn_backward", dy, x, mean, var, gamma, eps, need_dx=False)
+            sums[0], sums[1] = host(dbeta), host(dgamma)
+        else:
+            dgamma = dbeta = like(np.zeros(C, dt), xr)
+        packed = sums * sync.inst
+        sync.comm.allreduce_([packed])
+        self.parts = (dy, x, gamma, mean, var, eps)
+        self.ab = packed / (sync.inst * sync.n) if sync.inst else None
+        self.dgamma, self.dbeta, self._dx = dgamma, dbeta, None
+
+    def _grad_x(self):
+        dy, x, gamma, mean, var, eps = self.parts
+        xr = _raw(x)
+        dt = np.result_type(xr)
+        if self.ab is None:
+            return like(np.empty(np.shape(xr), dt), xr)
+        cd = compute_dtype(dt)
+        shape = chan_shape(xr)
+        inv = 1 / np.sqrt(host(var).astype(np.float64) + eps)
+        G = inv if gamma is None else inv * host(gamma).astype(np.float64)
+        a, b = self.ab
+        dev = [like(np.reshape(v, shape).astype(cd), xr) for v in (G, -a * G, -b * G * inv)]
+        m = like(np.reshape(host(mean), shape).astype(cd), xr)
+        dx = cast(dy, cd) * dev[0] + dev[1] + (cast(x, cd) - m) * dev[2]
+        return cast(dx, dt)
+
+    def __getitem__(self, i):
+        if i == 0:
+            if self._dx is None:
+                self._dx = self._grad_x()
+            return self._dx
+        return self.dgamma if i == 1 else self.dbeta
+
+
+def bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None):
+    """bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None) -> (y, mean,
+    var, n): ``x`` normalized per channel with its batch statistics, times
+    ``gamma`` plus ``beta`` (``(C,)`` vectors or None); ``mean``/``var`` are
+    the batch statistics (biased variance) and ``n`` the values per channel.
+    With a communicator ``comm`` of size > 1 the batch is every rank's
+    instances together: ``mean``, ``var`` and ``n`` are global (the same on
+    every rank) and a rank may hold zero instances (see the module's text).
 
     >>> y, mean, var, n = bn_train(np.array([[1.0], [3.0]]), None, None, 1e-5)
     >>> np.round(y.ravel(), 4).tolist(), mean.tolist(), n
@@ -103,6 +247,12 @@ def bn_train(x, gamma, beta, eps, fname="batchnorm"):
     """
     xr = _raw(x)
     C = np.shape(xr)[1]
+    comm = sync_comm(comm, fname)
+    if comm is not None:
+        mean, var, n, sync = _global_stats(comm, xr, C, fname)
+        cd = compute_dtype(np.result_type(xr))
+        mean, var = like(mean.astype(cd), xr), like(var.astype(cd), xr)
+        return _bn_train(x, gamma, beta, mean, var, _BNWork(sync), eps), mean, var, n
     n = np.size(xr) // C
     if n < 2:
         raise ValueError(f"{fname}: batch statistics (training) need more than one value per "
@@ -250,10 +400,10 @@ def _init_moments(moments, xr, C):
         setattr(moments, name, _as_like(v, xr, C, name))
 
 
-def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
-    """batchnorm(x, moments=None, params=None, eps=1e-5, training=None): normalize
-    ``x`` per channel (axis 1) to zero mean and unit variance, then scale and
-    shift by ``params``.
+def batchnorm(x, moments=None, params=None, eps=1e-5, training=None, comm=None):
+    """batchnorm(x, moments=None, params=None, eps=1e-5, training=None, comm=None):
+    normalize ``x`` per channel (axis 1) to zero mean and unit variance, then
+    scale and shift by ``params``.
 
     Args:
         x: ``(N, C)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)`` floats.
@@ -266,6 +416,12 @@ def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
             ``moments``.  None (Knet's default) means True when ``x`` or
             ``params`` is a Param or a recorded value, or inside ``diff``;
             pass ``training=False`` to evaluate a model that holds Params.
+        comm: None, or a communicator (``knetpy.distributed.init()``): in
+            training the statistics are those of every rank's instances
+            together (one collective forward, one backward; a rank may hold
+            zero instances), so the running statistics in ``moments`` stay
+            the same on every rank.  Test mode uses ``moments`` and needs
+            no collective.
 
     >>> y = batchnorm(np.array([[1.0], [3.0]]), training=True)
     >>> np.round(y, 4).ravel()
@@ -278,8 +434,8 @@ def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
         _init_moments(moments, xr, C)
     gamma, beta = (None, None) if params is None else (params[:C], params[C:])
     if training:
-        y, mean, var, n = bn_train(x, gamma, beta, eps)
-        if moments is not None:
+        y, mean, var, n = bn_train(x, gamma, beta, eps, comm=comm)
+        if moments is not None:     # global statistics when comm: the same on every rank
             moments.mean, moments.var = bn_running(moments.mean, moments.var, mean,
                                                    var * (n / (n - 1)), moments.momentum)
         return y
