@@ -41,30 +41,14 @@ from autograd.core import Value, _raw, primitive
 from autograd.core import training as _recording
 
 from ..knetarray import KnetArray, run
-from .device import like
+from .bn_sync import SyncGrads, global_stats, sync_comm
+from .device import chan_shape, host, like
 from .normalization import cast, compute_dtype, recorded, standard_stats
 
 __all__ = ["batchnorm", "bnmoments", "bnparams", "BNMoments"]
 
-
-def chan_shape(x):
-    """chan_shape(x): ``(1, C, 1, ...)``, a per-channel vector's shape broadcast
-    against ``x``.
-
-    >>> chan_shape(np.zeros((2, 3, 4, 5)))
-    (1, 3, 1, 1)
-    """
-    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
-
-
-def host(a):
-    """host(a): ``a`` (possibly a KnetArray or recorded value) as a numpy array.
-
-    >>> host([1.0]).tolist()
-    [1.0]
-    """
-    a = _raw(a)
-    return a.to_numpy() if isinstance(a, KnetArray) else np.asarray(a)
+# chan_shape, host (knetpy.ops.device) and sync_comm (knetpy.ops.bn_sync) are
+# imported from here by the normalization layers too
 
 
 # ------------------------------------------------------------------ the fused op
@@ -98,7 +82,7 @@ def _bn_grads(dy, x, gamma, mean, var, ws, eps):
             raise NotImplementedError("batchnorm: higher-order gradients through a "
                                       "cross-replica batchnorm (comm=) are not supported")
         if ws.dy is not dy:     # one collective serves x, gamma and beta
-            ws.dy, ws.grads = dy, _SyncGrads(dy, x, gamma, mean, var, ws.sync, eps)
+            ws.dy, ws.grads = dy, SyncGrads(dy, x, gamma, mean, var, ws.sync, eps)
         return ws.grads
     if recorded(dy, x, gamma):
         return _bn_composed(dy, x, gamma, eps)
@@ -119,119 +103,6 @@ def _bn_train(x, gamma, beta, mean, var, ws, eps):
     return run("bn_forward", x, mean, var, gamma, beta, eps)
 
 
-# ------------------------------------------------------------------ across ranks
-
-def sync_comm(comm, fname="batchnorm"):
-    """sync_comm(comm, fname) -> ``comm`` when statistics must be gathered
-    across ranks (a communicator of size > 1), None for None or a size-1
-    communicator; TypeError naming ``fname`` for anything that is not a
-    communicator (``size``, ``rank``, ``allreduce_``).
-
-    >>> sync_comm(None) is None
-    True
-    """
-    if comm is None:
-        return None
-    size, rank = getattr(comm, "size", None), getattr(comm, "rank", None)
-    if not (isinstance(size, numbers.Integral) and isinstance(rank, numbers.Integral)
-            and callable(getattr(comm, "allreduce_", None)) and 0 <= rank < size):
-        raise TypeError(f"{fname}: comm must be a communicator with size, rank and "
-                        f"allreduce_ (e.g. knetpy.distributed.init()), got "
-                        f"{type(comm).__name__}")
-    return comm if size > 1 else None
-
-
-class _Sync:
-    """The cross-replica facts of one batchnorm call: the communicator, this
-    rank's instances, and the global instances and values per channel."""
-    __slots__ = ("comm", "inst", "ninst", "n")
-
-    def __init__(self, comm, inst, ninst, n):
-        self.comm, self.inst, self.ninst, self.n = comm, inst, ninst, n
-
-
-def merge_moments(counts, means, m2s):
-    """merge_moments(counts, means, m2s) -> (n, mean, M2): the count, mean and
-    centered sum of squares of the union of groups with ``counts`` (K,),
-    ``means`` and ``m2s`` (K, C) (Chan et al.; groups of count 0 add nothing).
-
-    >>> merge_moments(np.array([2.0, 2.0]), np.array([[1.0], [3.0]]), np.array([[2.0], [2.0]]))
-    (4.0, array([2.]), array([8.]))
-    """
-    n = float(np.sum(counts))
-    mean = counts @ means / n
-    return n, mean, np.sum(m2s, axis=0) + counts @ (means - mean) ** 2
-
-
-def _global_stats(comm, xr, C, fname):
-    """One collective: every rank's (values, instances, mean, M2) in its own
-    row of a table summed across ranks, merged in rank order on every rank.
-    Returns (mean, biased variance) as float64 host arrays, the global values
-    per channel and the _Sync of this call."""
-    table = np.zeros((comm.size, 2 * C + 2))
-    row = table[comm.rank]
-    nloc = np.size(xr) // C if C else 0
-    row[0], row[1] = nloc, np.shape(xr)[0]
-    if nloc:
-        mean, var = run("bn_stats", xr)
-        row[2:C + 2] = host(mean)
-        row[C + 2:] = host(var).astype(np.float64) * nloc
-    comm.allreduce_([table])
-    n, mean, m2 = merge_moments(table[:, 0], table[:, 2:C + 2], table[:, C + 2:])
-    if n < 2:
-        raise ValueError(f"{fname}: batch statistics (training) need more than one value per "
-                         f"channel over all {comm.size} ranks, they hold {int(n)}")
-    return mean, m2 / n, int(n), _Sync(comm, float(row[1]), float(table[:, 1].sum()), n)
-
-
-class _SyncGrads:
-    """(dx, dgamma, dbeta) of a cross-replica batchnorm, indexable like the
-    kernel's tuple.  The packed per-channel sums of ``dy`` and ``dy*xhat``,
-    each weighted by its rank's instances, cross the ranks in one collective;
-    dgamma and dbeta are this rank's own sums; dx is computed on demand:
-    ``G * (dy - a - xhat * b)`` per channel with ``G = gamma/std`` and
-    ``a, b`` the global weighted sums over (this rank's instances * values)."""
-
-    def __init__(self, dy, x, gamma, mean, var, sync, eps):
-        xr = _raw(x)
-        C = np.shape(xr)[1]
-        dt = np.result_type(xr)
-        sums = np.zeros((2, C))
-        if np.size(xr):
-            _, dgamma, dbeta = run("bn_backward", dy, x, mean, var, gamma, eps, need_dx=False)
-            sums[0], sums[1] = host(dbeta), host(dgamma)
-        else:
-            dgamma = dbeta = like(np.zeros(C, dt), xr)
-        packed = sums * sync.inst
-        sync.comm.allreduce_([packed])
-        self.parts = (dy, x, gamma, mean, var, eps)
-        self.ab = packed / (sync.inst * sync.n) if sync.inst else None
-        self.dgamma, self.dbeta, self._dx = dgamma, dbeta, None
-
-    def _grad_x(self):
-        dy, x, gamma, mean, var, eps = self.parts
-        xr = _raw(x)
-        dt = np.result_type(xr)
-        if self.ab is None:
-            return like(np.empty(np.shape(xr), dt), xr)
-        cd = compute_dtype(dt)
-        shape = chan_shape(xr)
-        inv = 1 / np.sqrt(host(var).astype(np.float64) + eps)
-        G = inv if gamma is None else inv * host(gamma).astype(np.float64)
-        a, b = self.ab
-        dev = [like(np.reshape(v, shape).astype(cd), xr) for v in (G, -a * G, -b * G * inv)]
-        m = like(np.reshape(host(mean), shape).astype(cd), xr)
-        dx = cast(dy, cd) * dev[0] + dev[1] + (cast(x, cd) - m) * dev[2]
-        return cast(dx, dt)
-
-    def __getitem__(self, i):
-        if i == 0:
-            if self._dx is None:
-                self._dx = self._grad_x()
-            return self._dx
-        return self.dgamma if i == 1 else self.dbeta
-
-
 def bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None):
     """bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None) -> (y, mean,
     var, n): ``x`` normalized per channel with its batch statistics, times
@@ -249,7 +120,7 @@ def bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None):
     C = np.shape(xr)[1]
     comm = sync_comm(comm, fname)
     if comm is not None:
-        mean, var, n, sync = _global_stats(comm, xr, C, fname)
+        mean, var, n, sync = global_stats(comm, xr, C, fname)
         cd = compute_dtype(np.result_type(xr))
         mean, var = like(mean.astype(cd), xr), like(var.astype(cd), xr)
         return _bn_train(x, gamma, beta, mean, var, _BNWork(sync), eps), mean, var, n

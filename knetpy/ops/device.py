@@ -1,7 +1,9 @@
 """Where an op's arrays live.
 
 ``like(a, x)`` puts ``a`` beside ``x`` (on x's backend, or on the host when
-``x`` is a host array): the one "move to x's device" of the ops.
+``x`` is a host array): the one "move to x's device" of the ops; ``host(a)``
+brings anything back as a numpy array; ``chan_shape(x)`` is the shape of a
+per-channel vector broadcast against ``x`` (channels on axis 1).
 
 ``kernel_backend`` and ``device_array`` serve only the RNN op
 (``knetpy.ops.rnn``) until it, like dropout and batchnorm, calls the backend
@@ -13,7 +15,7 @@ from autograd.core import _raw
 
 from ..knetarray import KnetArray
 
-__all__ = ["kernel_backend", "like", "device_array"]
+__all__ = ["kernel_backend", "like", "host", "chan_shape", "device_array"]
 
 
 def kernel_backend(op, *values):
@@ -50,6 +52,26 @@ def like(a, x):
     if isinstance(ar, KnetArray):
         return ar.to_numpy()
     return a
+
+
+def chan_shape(x):
+    """chan_shape(x): ``(1, C, 1, ...)``, a per-channel vector's shape broadcast
+    against ``x``.
+
+    >>> chan_shape(np.zeros((2, 3, 4, 5)))
+    (1, 3, 1, 1)
+    """
+    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
+
+
+def host(a):
+    """host(a): ``a`` (possibly a KnetArray or recorded value) as a numpy array.
+
+    >>> host([1.0]).tolist()
+    [1.0]
+    """
+    a = _raw(a)
+    return a.to_numpy() if isinstance(a, KnetArray) else np.asarray(a)
 
 
 def device_array(be, a):
