@@ -110,7 +110,7 @@ def bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None):
     the batch statistics (biased variance) and ``n`` the values per channel.
     With a communicator ``comm`` of size > 1 the batch is every rank's
     instances together: ``mean``, ``var`` and ``n`` are global (the same on
-    every rank) and a rank may hold zero instances (see the module's text).
+    every rank) and a rank may hold zero instances (``knetpy.ops.bn_sync``).
 
     >>> y, mean, var, n = bn_train(np.array([[1.0], [3.0]]), None, None, 1e-5)
     >>> np.round(y.ravel(), 4).tolist(), mean.tolist(), n
