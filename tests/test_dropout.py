@@ -76,3 +76,21 @@ def test_errors():
         dropout(np.ones(3, int), 0.5)
     with pytest.raises(ValueError, match="seed must be"):
         dropout(x, 0.5, seed=-1)
+
+
+def test_one_mask_on_every_backend():
+    """dropout asks the backend of its array: a seed gives the same mask on
+    the host and on the kernel backend (emulated), that of the counter hash."""
+    from knetpy.backends import numpy_backend
+    from knetpy.backends.emulator import emulated_backend
+    be = emulated_backend(block=64, max_blocks=4)
+    x = rs.randn(9, 11) + 3
+    y = dropout(x, 0.35, drop=True, seed=123)
+    yk = dropout(KnetArray._of(x.copy(), be), 0.35, drop=True, seed=123)
+    assert yk.backend is be
+    np.testing.assert_array_equal(yk.to_numpy(), y)
+    dropped = numpy_backend.dropout_mask(x.shape, 0.35, 123)
+    np.testing.assert_array_equal(y == 0, dropped)
+    np.testing.assert_allclose(y[~dropped], x[~dropped] / 0.65, rtol=1e-15)
+    h = dropout(x.astype(np.float16), 0.35, drop=True, seed=123)
+    assert h.dtype == np.float16 and np.array_equal(h == 0, dropped)

@@ -138,3 +138,34 @@ def test_variational_hidden_dropout_keeps_mask():
     m(u.value)
     assert w.mask.shape == (1, 5)
     assert gcheck(lambda z: m(z), u)
+
+
+def test_functional_forms_draw_the_same_mask_on_every_backend():
+    """One mask path: LuxLib's dropout/alpha_dropout ask x's backend for the
+    mask (the kernel backend on the CPU emulator here), which keeps it on the
+    device and draws the same one as the host for the same generator state."""
+    from knetpy import KnetArray
+    from knetpy.backends.emulator import emulated_backend
+    be = emulated_backend(block=64, max_blocks=4)
+    x = rs.randn(6, 5, 3)
+    k = KnetArray._of(x.copy(), be)
+    yh, mh = L.dropout(x, 0.4, training=True, dims=(0, 1), rng=np.random.default_rng(8))
+    yk, mk = L.dropout(k, 0.4, training=True, dims=(0, 1), rng=np.random.default_rng(8))
+    assert isinstance(mk, KnetArray) and mk.backend is be and mk.shape == (6, 5, 1)
+    assert isinstance(yk, KnetArray) and yk.backend is be
+    np.testing.assert_array_equal(mk.to_numpy(), mh)
+    np.testing.assert_array_equal(yk.to_numpy(), yh)
+    assert 0 < np.mean(mh == 0) < 1
+    # a host mask handed back to a device input is moved to the device, and back
+    y2, _ = L.dropout(k, 0.4, training=True, mask=mh, update_mask=False)
+    np.testing.assert_array_equal(y2.to_numpy(), yh)
+    y3, _ = L.dropout(x, 0.4, training=True, mask=mk, update_mask=False)
+    assert isinstance(y3, np.ndarray)
+    np.testing.assert_array_equal(y3, yh)
+    ah = L.alpha_dropout(x, 0.3, training=True, rng=np.random.default_rng(9))
+    ak = L.alpha_dropout(k, 0.3, training=True, rng=np.random.default_rng(9))
+    assert isinstance(ak, KnetArray)
+    np.testing.assert_allclose(ak.to_numpy(), ah, rtol=1e-12)
+    d = trainmode(VariationalHiddenDropout(0.5))
+    np.testing.assert_array_equal(d(k).to_numpy(), d(k).to_numpy())
+    assert isinstance(d.mask, KnetArray)

@@ -13,7 +13,8 @@ from knetpy.ops import rnn_cells as cells
 MODULES = ["knetpy.ops.activations", "knetpy.ops.softmax", "knetpy.ops.losses",
            "knetpy.ops.linear", "knetpy.ops.dropout", "knetpy.ops.normalization",
            "knetpy.ops.batchnorm", "knetpy.ops.rnn", "knetpy.ops.rnn_cells",
-           "knetpy.ops.device", "knetpy.layers.norm_functional", "knetpy.layers.misc"]
+           "knetpy.ops.device", "knetpy.ops.bn_sync", "knetpy.layers.norm_functional",
+           "knetpy.layers.misc"]
 
 rs = np.random.RandomState(3)
 B, H = 3, 4

@@ -23,8 +23,9 @@ def dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=Tr
     """dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=True,
     rng=None) -> (y, mask): LuxLib's dropout.
 
-    While training, ``y = x * mask`` with ``mask = (u > p) * invp`` for uniform
-    ``u``; ``invp`` defaults to 1/(1-p) (inverted dropout).  ``dims`` (an axis
+    While training, ``y = x * mask`` with ``mask = (u >= p) * invp`` for the
+    uniform ``u`` of the backend's ``dropout_mask`` (the one mask path of
+    ``knetpy.ops.dropout``, drawn on x's device); ``invp`` defaults to 1/(1-p) (inverted dropout).  ``dims`` (an axis
     or tuple of axes) are the axes along which the mask varies; it is
     broadcast along the others (``dims=(0, 1)`` on NCHW drops whole channels).
     ``dims=None`` draws one value per element.
@@ -33,7 +34,7 @@ def dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=Tr
     call (it must broadcast against x); otherwise a new one is drawn.
     ``training=None`` follows ``autograd.training()``; when not training,
     ``(x, mask)`` is returned unchanged (the mask then means nothing).
-    ``rng`` is a numpy Generator (default: knetpy's).
+    ``rng`` is a numpy Generator (default: knetpy's) that draws the mask's seed.
 
     >>> import knetpy.layers as L
     >>> y, m = L.dropout(np.ones((2, 3)), 0.5, training=True, dims=0)
@@ -49,9 +50,9 @@ def dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=Tr
     if not update_mask:
         if mask is None:
             raise ValueError("dropout: update_mask=False needs a mask from an earlier call")
-        return x * _to_like(np.asarray(mask, dt), x), mask
-    new = draw_mask(_mask_shape(np.shape(_raw(x)), dims, "dropout"), p, dt, rng, invp)
-    return x * _to_like(new, x), new
+        return x * _to_like(mask, x).astype(dt, copy=False), mask
+    new = draw_mask(x, _mask_shape(np.shape(_raw(x)), dims, "dropout"), p, rng, invp)
+    return x * new, new
 
 
 def _training():
@@ -87,9 +88,9 @@ def alpha_dropout(x, p, training=None, alpha=None, A=None, B=None, rng=None):
         A = 1.0 / np.sqrt((1 - p) * (1 + p * alpha ** 2))
     if B is None:
         B = -A * alpha * p
-    keep = draw_mask(np.shape(_raw(x)), p, dt, rng, 1.0)
-    shift = ((1 - keep) * (A * alpha) + B).astype(dt)      # alpha*A + B where dropped
-    return x * _to_like(keep * dt.type(A), x) + _to_like(shift, x)
+    keep = draw_mask(x, np.shape(_raw(x)), p, rng, 1.0)
+    shift = ((1 - keep) * dt.type(A * alpha) + dt.type(B)).astype(dt)   # alpha*A + B if dropped
+    return x * (keep * dt.type(A)) + shift
 
 
 class Dropout(Layer):
@@ -110,7 +111,7 @@ class Dropout(Layer):
     def __call__(self, x):
         if not self.istraining() or self.p == 0:
             return x
-        if self.dims is None:       # no mask to hand back: the Knet op (device kernels)
+        if self.dims is None:       # no mask to keep: the Knet op (mask regenerated in backward)
             return _dropout_op(x, self.p, drop=True)
         return dropout(x, self.p, True, dims=self.dims)[0]
 

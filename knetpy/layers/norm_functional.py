@@ -15,6 +15,7 @@ standardization primitive over chosen axes for the others).  Everything is
 computed in float32 or wider and returned in the input's dtype.  The layers
 (``BatchNorm``, ...) are in ``knetpy.layers.normalization``.
 """
+import functools
 import numbers
 from collections import namedtuple
 
@@ -23,7 +24,7 @@ import numpy as np
 from autograd.core import _raw
 from autograd.core import training as _recording
 
-from ..ops.batchnorm import bn_running, bn_test, bn_train, chan_shape, host
+from ..ops.batchnorm import bn_running, bn_test, bn_train, chan_shape, host, sync_comm
 from ..ops.normalization import compute_dtype, normalize
 
 __all__ = ["batchnorm", "groupnorm", "instancenorm", "layernorm", "NormStats"]
@@ -154,10 +155,10 @@ def _with_running_stats(fname, min_ndim, batch_norm, x, scale, bias, running_mea
     return act(y, activation), NormStats(running_mean, running_var)
 
 
-def _batch_stats_norm(x, xr, scale, bias, eps, track):
+def _batch_stats_norm(x, xr, scale, bias, eps, track, comm=None):
     C = xr.shape[1]
-    y, mean, var, n = bn_train(x, _vec(scale, C), _vec(bias, C), eps)
-    return y, (mean, var * (n / (n - 1)))
+    y, mean, var, n = bn_train(x, _vec(scale, C), _vec(bias, C), eps, comm=comm)
+    return y, (mean, var * (n / (n - 1)))     # global statistics and count when comm
 
 
 def _instance_stats_norm(x, xr, scale, bias, eps, track):
@@ -175,9 +176,10 @@ def _instance_stats_norm(x, xr, scale, bias, eps, track):
 
 
 def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, training=None,
-              activation=None, momentum=0.1, epsilon=1e-5):
+              activation=None, momentum=0.1, epsilon=1e-5, comm=None):
     """batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None,
-    training=None, activation=None, momentum=0.1, epsilon=1e-5) -> (y, NormStats)
+    training=None, activation=None, momentum=0.1, epsilon=1e-5, comm=None)
+    -> (y, NormStats)
 
     Batch normalization (LuxLib's form): each channel (axis 1) of ``x`` is
     shifted and scaled to zero mean and unit variance over every other axis,
@@ -195,6 +197,14 @@ def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, tra
         activation: applied to the result (None: identity).
         momentum: weight of the newest batch in the running statistics.
         epsilon: added to the variance.
+        comm: None, or a communicator (``knetpy.distributed.init()``):
+            cross-replica batch normalization.  In training the batch
+            statistics are those of every rank's instances together (one
+            packed collective forward, one backward; ranks may hold different
+            batch sizes, even zero), and the running statistics move toward
+            the global mean and unbiased variance, so they stay the same on
+            every rank.  See ``knetpy.ops.batchnorm`` for the gradients'
+            count-weighted convention.
 
     Returns ``(y, NormStats(running_mean, running_var))`` — new arrays; the
     ones passed in are not modified.
@@ -204,7 +214,10 @@ def batchnorm(x, scale=None, bias=None, running_mean=None, running_var=None, tra
     >>> np.round(y.ravel(), 4), st.running_mean
     (array([-1.,  1.]), array([0.2]))
     """
-    return _with_running_stats("batchnorm", 2, _batch_stats_norm, x, scale, bias, running_mean,
+    sync = sync_comm(comm, "batchnorm")
+    norm = _batch_stats_norm if sync is None else functools.partial(_batch_stats_norm,
+                                                                    comm=sync)
+    return _with_running_stats("batchnorm", 2, norm, x, scale, bias, running_mean,
                                running_var, training, activation, momentum, epsilon)
 
 

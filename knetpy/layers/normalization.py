@@ -7,13 +7,14 @@ Each layer calls a functional form of ``knetpy.layers.norm_functional``
 ``knetpy.ops``.  Layout is batch-first, channels on axis 1.
 """
 import numbers
+import weakref
 
 import numpy as np
 
 from autograd import Param
 from autograd.core import _raw
 
-from ..ops.batchnorm import host as _host
+from ..ops.bn_sync import Moments, merge_across_ranks, sync_comm as _sync_comm
 from ..ops.normalization import cast as _cast, compute_dtype as _cdtype
 from .base import Layer, sublayers
 from .norm_functional import (NormStats, act, actname, batchnorm, check_act, check_eps,
@@ -73,7 +74,7 @@ def _tf(b):
 class BatchNorm(Layer):
     """BatchNorm(chs, activation=None, *, affine=True, track_stats=True, epsilon=1e-5,
     momentum=0.1, center=None, scale=None, frozen_averages=False, trainable=True,
-    init_bias=np.zeros, init_scale=np.ones, dtype=np.float32)
+    init_bias=np.zeros, init_scale=np.ones, dtype=np.float32, comm=None)
 
     Batch normalization over axis 1 (channels) of ``(N, C, ...)`` inputs: in
     training each channel is normalized with the batch's mean and variance
@@ -98,10 +99,19 @@ class BatchNorm(Layer):
             (the batch is still normalized with its own statistics).
         trainable: False freezes the layer: scale and bias are plain arrays
             (not Params) and the running statistics are always used.
+        comm: None, or a communicator (``knetpy.distributed.init()``):
+            cross-replica batch normalization (noxton's BatchNorm).  In
+            training the statistics are those of every rank's instances
+            together (one packed collective forward, one backward), so ranks
+            may hold different batch sizes, even zero, and the running
+            statistics stay the same on every rank; ``update_averages``
+            merges its exact sums across the ranks too.  The communicator is
+            not state: ``save`` leaves it out (set ``layer.comm`` again after
+            ``load``).
 
     Training follows ``istraining()`` (``training()`` unless forced by
     ``trainmode``/``testmode``); a training batch of one instance is an
-    error.  ``update_averages(model, data)`` recomputes the running statistics
+    error (with ``comm``: one value per channel over all ranks).  ``update_averages(model, data)`` recomputes the running statistics
     exactly; ``reset_averages(model)`` restores their initial values.
 
     >>> bn = BatchNorm(3)
@@ -112,9 +122,10 @@ class BatchNorm(Layer):
 
     def __init__(self, chs, activation=None, *, affine=True, track_stats=True, epsilon=1e-5,
                  momentum=0.1, center=None, scale=None, frozen_averages=False, trainable=True,
-                 init_bias=np.zeros, init_scale=np.ones, dtype=np.float32):
+                 init_bias=np.zeros, init_scale=np.ones, dtype=np.float32, comm=None):
         fname = "BatchNorm"
         self.chs = _chs_arg(chs, fname)
+        self.comm = comm
         self.activation = check_act(activation, fname)
         self.epsilon = check_eps(epsilon, fname)
         self.momentum = check_momentum(momentum, fname)
@@ -135,6 +146,21 @@ class BatchNorm(Layer):
         if self.track_stats:
             self.reset_averages()
 
+    @property
+    def comm(self):
+        """The communicator of cross-replica batch normalization, or None.  Kept
+        outside the layer's attributes, so that saving a model never tries to
+        store it."""
+        return _COMMS.get(self)
+
+    @comm.setter
+    def comm(self, comm):
+        _sync_comm(comm, "BatchNorm")      # type check
+        if comm is None:
+            _COMMS.pop(self, None)
+        else:
+            _COMMS[self] = comm
+
     def reset_averages(self):
         """reset_averages(): running mean back to zeros and running variance to ones."""
         if self.track_stats:
@@ -150,6 +176,8 @@ class BatchNorm(Layer):
             s += ", frozen_averages=true"
         if not self.trainable:
             s += ", trainable=false"
+        if self.comm is not None:
+            s += f", comm={self.comm.size} ranks"
         return s
 
     def __call__(self, x):
@@ -157,10 +185,12 @@ class BatchNorm(Layer):
         _check_channels(xr, self.chs, "BatchNorm")
         if self._accum is not None:       # update_averages: batch statistics, exact sums
             self._accum.add(xr)
-            y, _ = batchnorm(x, self.scale, self.bias, training=True, epsilon=self.epsilon)
+            y, _ = batchnorm(x, self.scale, self.bias, training=True, epsilon=self.epsilon,
+                             comm=self.comm)
             return act(y, self.activation)
         training = self.istraining() and self.trainable
-        if training and xr.shape[0] == 1:
+        synced = _sync_comm(self.comm, "BatchNorm") is not None
+        if training and xr.shape[0] == 1 and not synced:
             raise ValueError(f"BatchNorm: a training batch must hold more than one instance, "
                              f"got x of shape {xr.shape} (use testmode for single inputs)")
         update = training and self.track_stats and not self.frozen_averages
@@ -171,31 +201,13 @@ class BatchNorm(Layer):
                           self.running_mean if (update or use_running) else None,
                           self.running_var if (update or use_running) else None,
                           training=not use_running, momentum=self.momentum,
-                          epsilon=self.epsilon)
+                          epsilon=self.epsilon, comm=self.comm)
         if update:
             self.running_mean, self.running_var = st.running_mean, st.running_var
         return act(y, self.activation)
 
 
-class _Moments:
-    """Exact per-channel count, mean and M2 (sum of squared deviations) merged
-    batch by batch (Chan et al.), in float64."""
-
-    def __init__(self, C):
-        self.n = 0
-        self.mean = np.zeros(C)
-        self.m2 = np.zeros(C)
-
-    def add(self, xr):
-        x3 = _host(xr).astype(np.float64).reshape(xr.shape[0], xr.shape[1], -1)
-        nb = x3.shape[0] * x3.shape[2]
-        mb = x3.mean(axis=(0, 2))
-        m2b = ((x3 - mb[:, None]) ** 2).sum(axis=(0, 2))
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean = self.mean + delta * (nb / n)
-        self.m2 = self.m2 + m2b + delta ** 2 * (self.n * nb / n)
-        self.n = n
+_COMMS = weakref.WeakKeyDictionary()     # BatchNorm -> its communicator (not saved)
 
 
 def _batchnorms(model):
@@ -213,7 +225,11 @@ def update_averages(model, data):
     recorded; other layers run as they would outside ``diff``.  Returns False
     when the model has no such BatchNorm (nothing to do).  Layers with
     ``frozen_averages`` or ``trainable=False`` are updated too: this is an
-    explicit request.
+    explicit request.  A BatchNorm with a communicator (``comm=``) normalizes
+    by the statistics of all ranks during the pass and its exact sums are
+    merged across the ranks at the end (one collective per communicator), so
+    every rank ends with the statistics of all ranks' data; every rank must
+    call ``update_averages`` with the same number of batches (its shards).
 
     >>> bn = BatchNorm(2); data = [np.ones((3, 2)), 3 * np.ones((3, 2))]
     >>> update_averages(bn, data), bn.running_mean
@@ -225,7 +241,7 @@ def update_averages(model, data):
     if not callable(model):
         raise TypeError(f"update_averages: model must be callable, got {type(model).__name__}")
     for bn in bns:
-        bn._accum = _Moments(bn.chs)
+        bn._accum = Moments(bn.chs)
     try:
         nbatches = 0
         for batch in data:
@@ -234,6 +250,7 @@ def update_averages(model, data):
             nbatches += 1
         if nbatches == 0:
             raise ValueError("update_averages: data yielded no batches")
+        merge_across_ranks([(bn.comm, bn._accum) for bn in bns])
         for bn in bns:
             acc = bn._accum
             if acc.n == 0:

@@ -16,6 +16,22 @@ over every other axis.
   with the biased variance.
 
 Everything is computed in float32 or wider and returned in x's dtype.
+
+Cross-replica batch normalization (``comm=``, a communicator with ``size``,
+``rank`` and ``allreduce_(arrays, op="sum")`` such as
+``knetpy.distributed.init()``): the statistics are those of every rank's
+instances together.  Forward: each rank writes its count, mean and centered
+sum of squares (M2) into its own row of one table, one ``allreduce_`` sums
+the table (an all-gather, as PyTorch's SyncBatchNorm gathers mean, invstd
+and count), and every rank merges the rows in rank order (Chan et al.:
+``M2 = sum M2_i + sum n_i (mean_i - mean)^2``), so all ranks hold the same
+global mean and variance bit for bit.  Backward: one ``allreduce_`` of the
+packed per-channel sums of ``dy`` and ``dy * xhat``.  A rank with no
+instances takes part with count 0 and gets an empty output.  Gradients
+follow SPEC §10's count-weighted averaging: each rank's gradients are those
+of its own mean loss, and ``sum_i (N_i/N) g_i`` (what the training
+iterators with ``comm=`` compute, N_i the instances of rank i) is the
+gradient of the global mean loss.  A ``comm`` of size 1 is the plain op.
 """
 import numbers
 
@@ -25,39 +41,26 @@ from autograd.core import Value, _raw, primitive
 from autograd.core import training as _recording
 
 from ..knetarray import KnetArray, run
-from .device import like
+from .bn_sync import SyncGrads, global_stats, sync_comm
+from .device import chan_shape, host, like
 from .normalization import cast, compute_dtype, recorded, standard_stats
 
 __all__ = ["batchnorm", "bnmoments", "bnparams", "BNMoments"]
 
-
-def chan_shape(x):
-    """chan_shape(x): ``(1, C, 1, ...)``, a per-channel vector's shape broadcast
-    against ``x``.
-
-    >>> chan_shape(np.zeros((2, 3, 4, 5)))
-    (1, 3, 1, 1)
-    """
-    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
-
-
-def host(a):
-    """host(a): ``a`` (possibly a KnetArray or recorded value) as a numpy array.
-
-    >>> host([1.0]).tolist()
-    [1.0]
-    """
-    a = _raw(a)
-    return a.to_numpy() if isinstance(a, KnetArray) else np.asarray(a)
+# chan_shape, host (knetpy.ops.device) and sync_comm (knetpy.ops.bn_sync) are
+# imported from here by the normalization layers too
 
 
 # ------------------------------------------------------------------ the fused op
 
 class _BNWork:
-    __slots__ = ("dy", "grads")
+    """Scratch of one batchnorm call: the backward's results for the last
+    ``dy`` (one kernel call or one collective serves x, gamma and beta) and,
+    for a cross-replica call, the communicator and global counts."""
+    __slots__ = ("dy", "grads", "sync")
 
-    def __init__(self):
-        self.dy, self.grads = None, None
+    def __init__(self, sync=None):
+        self.dy, self.grads, self.sync = None, None, sync
 
 
 def _bn_composed(dy, x, gamma, eps):
@@ -74,6 +77,13 @@ def _bn_composed(dy, x, gamma, eps):
 
 
 def _bn_grads(dy, x, gamma, mean, var, ws, eps):
+    if ws.sync is not None:
+        if recorded(dy, x, gamma):
+            raise NotImplementedError("batchnorm: higher-order gradients through a "
+                                      "cross-replica batchnorm (comm=) are not supported")
+        if ws.dy is not dy:     # one collective serves x, gamma and beta
+            ws.dy, ws.grads = dy, SyncGrads(dy, x, gamma, mean, var, ws.sync, eps)
+        return ws.grads
     if recorded(dy, x, gamma):
         return _bn_composed(dy, x, gamma, eps)
     if ws.dy is not dy:         # one kernel call serves x, gamma and beta
@@ -88,14 +98,19 @@ def _bn_grad(i):
 
 @primitive(_bn_grad(0), _bn_grad(1), _bn_grad(2))
 def _bn_train(x, gamma, beta, mean, var, ws, eps):
+    if np.size(x) == 0:         # a rank without instances (cross-replica): empty output
+        return like(np.empty(np.shape(x), np.result_type(x)), x)
     return run("bn_forward", x, mean, var, gamma, beta, eps)
 
 
-def bn_train(x, gamma, beta, eps, fname="batchnorm"):
-    """bn_train(x, gamma, beta, eps) -> (y, mean, var, n): ``x`` normalized per
-    channel with its batch statistics, times ``gamma`` plus ``beta`` (``(C,)``
-    vectors or None); ``mean``/``var`` are the batch statistics (biased
-    variance) and ``n`` the values per channel.
+def bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None):
+    """bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None) -> (y, mean,
+    var, n): ``x`` normalized per channel with its batch statistics, times
+    ``gamma`` plus ``beta`` (``(C,)`` vectors or None); ``mean``/``var`` are
+    the batch statistics (biased variance) and ``n`` the values per channel.
+    With a communicator ``comm`` of size > 1 the batch is every rank's
+    instances together: ``mean``, ``var`` and ``n`` are global (the same on
+    every rank) and a rank may hold zero instances (``knetpy.ops.bn_sync``).
 
     >>> y, mean, var, n = bn_train(np.array([[1.0], [3.0]]), None, None, 1e-5)
     >>> np.round(y.ravel(), 4).tolist(), mean.tolist(), n
@@ -103,6 +118,12 @@ def bn_train(x, gamma, beta, eps, fname="batchnorm"):
     """
     xr = _raw(x)
     C = np.shape(xr)[1]
+    comm = sync_comm(comm, fname)
+    if comm is not None:
+        mean, var, n, sync = global_stats(comm, xr, C, fname)
+        cd = compute_dtype(np.result_type(xr))
+        mean, var = like(mean.astype(cd), xr), like(var.astype(cd), xr)
+        return _bn_train(x, gamma, beta, mean, var, _BNWork(sync), eps), mean, var, n
     n = np.size(xr) // C
     if n < 2:
         raise ValueError(f"{fname}: batch statistics (training) need more than one value per "
@@ -250,10 +271,10 @@ def _init_moments(moments, xr, C):
         setattr(moments, name, _as_like(v, xr, C, name))
 
 
-def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
-    """batchnorm(x, moments=None, params=None, eps=1e-5, training=None): normalize
-    ``x`` per channel (axis 1) to zero mean and unit variance, then scale and
-    shift by ``params``.
+def batchnorm(x, moments=None, params=None, eps=1e-5, training=None, comm=None):
+    """batchnorm(x, moments=None, params=None, eps=1e-5, training=None, comm=None):
+    normalize ``x`` per channel (axis 1) to zero mean and unit variance, then
+    scale and shift by ``params``.
 
     Args:
         x: ``(N, C)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)`` floats.
@@ -266,6 +287,12 @@ def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
             ``moments``.  None (Knet's default) means True when ``x`` or
             ``params`` is a Param or a recorded value, or inside ``diff``;
             pass ``training=False`` to evaluate a model that holds Params.
+        comm: None, or a communicator (``knetpy.distributed.init()``): in
+            training the statistics are those of every rank's instances
+            together (one collective forward, one backward; a rank may hold
+            zero instances), so the running statistics in ``moments`` stay
+            the same on every rank.  Test mode uses ``moments`` and needs
+            no collective.
 
     >>> y = batchnorm(np.array([[1.0], [3.0]]), training=True)
     >>> np.round(y, 4).ravel()
@@ -278,8 +305,8 @@ def batchnorm(x, moments=None, params=None, eps=1e-5, training=None):
         _init_moments(moments, xr, C)
     gamma, beta = (None, None) if params is None else (params[:C], params[C:])
     if training:
-        y, mean, var, n = bn_train(x, gamma, beta, eps)
-        if moments is not None:
+        y, mean, var, n = bn_train(x, gamma, beta, eps, comm=comm)
+        if moments is not None:     # global statistics when comm: the same on every rank
             moments.mean, moments.var = bn_running(moments.mean, moments.var, mean,
                                                    var * (n / (n - 1)), moments.momentum)
         return y

@@ -1,11 +1,13 @@
-"""Where an op's arrays live: the one place ops ask which backend runs them.
+"""Where an op's arrays live.
 
-``kernel_backend(op, *values)`` answers whether an op has a device kernel
-for its inputs (the KnetArrays of a kernel backend: CuPy or its CPU
-emulator); ``like(a, x)`` moves a host array onto ``x``'s device, and
-``device_array(be, a)`` puts anything onto backend ``be``.  Once every
-backend states the whole contract (one Backend class with numpy bodies),
-``kernel_backend`` becomes ``backends.of(x)`` and the probe below goes.
+``like(a, x)`` puts ``a`` beside ``x`` (on x's backend, or on the host when
+``x`` is a host array): the one "move to x's device" of the ops; ``host(a)``
+brings anything back as a numpy array; ``chan_shape(x)`` is the shape of a
+per-channel vector broadcast against ``x`` (channels on axis 1).
+
+``kernel_backend`` and ``device_array`` serve only the RNN op
+(``knetpy.ops.rnn``) until it, like dropout and batchnorm, calls the backend
+of its arrays directly; then they go.
 """
 import numpy as np
 
@@ -13,7 +15,7 @@ from autograd.core import _raw
 
 from ..knetarray import KnetArray
 
-__all__ = ["kernel_backend", "like", "device_array"]
+__all__ = ["kernel_backend", "like", "host", "chan_shape", "device_array"]
 
 
 def kernel_backend(op, *values):
@@ -33,16 +35,43 @@ def kernel_backend(op, *values):
 
 
 def like(a, x):
-    """like(a, x): host array ``a`` on the device of ``x`` (a KnetArray of x's
-    backend when ``x`` is a KnetArray, possibly recorded), else ``a`` itself.
+    """like(a, x): ``a`` where ``x`` lives: a KnetArray of x's backend when
+    ``x`` is a KnetArray (possibly recorded), a host numpy array when ``x`` is
+    a host array and ``a`` a KnetArray, else ``a`` itself.
 
     >>> like(np.zeros(2), np.ones(3))
     array([0., 0.])
     """
-    xr = _raw(x)
-    if isinstance(xr, KnetArray) and not isinstance(_raw(a), KnetArray):
-        return KnetArray._of(xr.backend.asarray(np.asarray(a)), xr.backend)
+    xr, ar = _raw(x), _raw(a)
+    if isinstance(xr, KnetArray):
+        if isinstance(ar, KnetArray):
+            if ar.backend is xr.backend:
+                return a
+            ar = ar.to_numpy()
+        return KnetArray._of(xr.backend.asarray(np.asarray(ar)), xr.backend)
+    if isinstance(ar, KnetArray):
+        return ar.to_numpy()
     return a
+
+
+def chan_shape(x):
+    """chan_shape(x): ``(1, C, 1, ...)``, a per-channel vector's shape broadcast
+    against ``x``.
+
+    >>> chan_shape(np.zeros((2, 3, 4, 5)))
+    (1, 3, 1, 1)
+    """
+    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
+
+
+def host(a):
+    """host(a): ``a`` (possibly a KnetArray or recorded value) as a numpy array.
+
+    >>> host([1.0]).tolist()
+    [1.0]
+    """
+    a = _raw(a)
+    return a.to_numpy() if isinstance(a, KnetArray) else np.asarray(a)
 
 
 def device_array(be, a):

@@ -1,13 +1,16 @@
 """Dropout: the one mask path of knetpy.
 
 Every dropout in knetpy (Knet's ``dropout``, the RNN's input dropout, LuxLib's
-``knetpy.layers.dropout``/``alpha_dropout`` and the ``Dropout`` layers) draws
-its mask with ``draw_mask``: ``(u >= p) * scale`` for uniform ``u`` drawn in
-the input's float width from a numpy Generator.  KnetArrays on a kernel
-backend (CUDA or its CPU emulation) that need no mask handed back go through
-the backend's ``dropout``/``dropback`` kernels instead: the mask is a
-counter-based hash of (seed, element index), so it never leaves the device
-and the backward pass regenerates it instead of storing it.
+``knetpy.layers.dropout``/``alpha_dropout`` and the ``Dropout`` layers) asks
+the backend of its array (``backend_of(x)``: numpy for host arrays, the
+KnetArray's own backend otherwise) for the mask: ``dropout_mask(shape, p,
+seed)`` drops element i when the counter-based hash ``uniform(seed, i) < p``
+(``knetpy.backends.host_nn.uniform``, the same formula as the CUDA kernel),
+so a seed gives the same mask on every backend.  ``dropout`` itself is one
+primitive whose forward is the backend's ``dropout`` and whose gradient its
+``dropback``: the mask is regenerated from the seed instead of stored, and
+gradients of any order stay on the array's device.  The same code runs on
+every backend; nothing asks which device it is on.
 """
 import numbers
 
@@ -15,9 +18,8 @@ import numpy as np
 
 from autograd.core import _raw, primitive, training
 
-from .. import init
+from .. import backends, init
 from ..knetarray import KnetArray
-from .device import kernel_backend, like
 
 __all__ = ["dropout"]
 
@@ -68,58 +70,73 @@ def mask_shape(shape, dims, fname):
     return tuple(out)
 
 
-def draw_mask(shape, p, dtype, gen=None, scale=None):
-    """draw_mask(shape, p, dtype, gen=None, scale=1/(1-p)) -> host array of
-    ``dtype``: ``scale`` where a uniform draw ``u >= p`` (kept, probability
-    1-p), 0 elsewhere.  ``gen`` is a numpy Generator (default knetpy's, which
-    ``knetpy.seed`` makes reproducible); draws are float64 for float64 masks
-    and float32 otherwise.
+def backend_of(x):
+    """backend_of(x) -> the backend that owns ``x``'s memory: a KnetArray's
+    (possibly recorded) own backend, numpy's for anything else.
 
-    >>> draw_mask((4,), 0.0, np.float32).tolist()
-    [1.0, 1.0, 1.0, 1.0]
+    >>> backend_of(np.ones(2)).name
+    'numpy'
     """
-    dt = np.dtype(dtype)
-    if scale is None:
-        scale = 1.0 / (1.0 - p) if p < 1 else 0.0
-    gen = init.rng() if gen is None else gen
-    u = gen.random(shape, dtype=np.float64 if dt == np.float64 else np.float32)
-    return (u >= p).astype(dt) * dt.type(scale)
+    r = _raw(x)
+    return r.backend if isinstance(r, KnetArray) else backends.of(r)
 
 
-def device_seed():
-    """A kernel seed drawn from knetpy's generator (``knetpy.seed`` makes it
+def draw_seed(gen=None):
+    """draw_seed(gen=None) -> a mask seed in [0, 2**63) drawn from numpy
+    Generator ``gen`` (default knetpy's, which ``knetpy.seed`` makes
     reproducible).
 
-    >>> 0 <= device_seed() < 2 ** 63
+    >>> draw_seed(np.random.default_rng(0)) == draw_seed(np.random.default_rng(0))
     True
     """
-    return int(init.rng().integers(0, _SEED_LIMIT))
+    return int((init.rng() if gen is None else gen).integers(0, _SEED_LIMIT))
 
 
-def _kernel(kname, x, p, seed, be):
-    """Run backend kernel ``kname`` (dropout or dropback) of backend ``be`` on
-    ``x`` (moved there when it is not a KnetArray of ``be``); float16 is
-    computed in float32."""
-    if isinstance(x, KnetArray) and x.backend is be:
-        a = x.data
-    else:
-        a = be.asarray(np.asarray(x.to_numpy() if isinstance(x, KnetArray) else x))
-    if a.dtype == np.float16:
-        return KnetArray._of(getattr(be, kname)(a.astype(np.float32), p, seed)
-                             .astype(np.float16), be)
-    return KnetArray._of(getattr(be, kname)(a, p, seed), be)
+def draw_mask(x, shape, p, gen=None, scale=None):
+    """draw_mask(x, shape, p, gen=None, scale=1/(1-p)) -> mask of ``shape`` in
+    x's float dtype, on x's backend (a KnetArray when ``x`` is one): ``scale``
+    where an element is kept (probability 1-p), 0 where the backend's
+    ``dropout_mask`` drops it.  The seed is drawn from ``gen`` (a numpy
+    Generator; default knetpy's).
+
+    >>> draw_mask(np.ones(4, np.float32), (4,), 0.0).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    dt = np.result_type(_raw(x))
+    if scale is None:
+        scale = 1.0 / (1.0 - p) if p < 1 else 0.0
+    be = backend_of(x)
+    keep = ~be.dropout_mask(shape, p, draw_seed(gen))
+    m = keep.astype(dt) * dt.type(scale)
+    return KnetArray._of(m, be) if isinstance(_raw(x), KnetArray) else m
+
+
+def _apply(kname, x, p, seed, be):
+    """Kernel ``kname`` (``dropout`` or ``dropback``) of backend ``be`` (that of
+    the op's input) on ``x`` (moved there when it lives elsewhere, e.g. a host
+    output gradient); float16 is computed in float32.  A KnetArray comes back
+    when ``x`` is one or ``be`` is not the host's."""
+    wrap = isinstance(x, KnetArray) or be is not backends.numpy_backend
+    a = x.data if isinstance(x, KnetArray) and x.backend is be else \
+        be.asarray(x.to_numpy() if isinstance(x, KnetArray) else x)
+    dt = a.dtype
+    y = getattr(be, kname)(a.astype(np.float32) if dt == np.float16 else a, p, seed)
+    if dt == np.float16:
+        y = y.astype(np.float16)
+    return KnetArray._of(y, be) if wrap else y
 
 
 # dropout and its gradient are the same linear map (multiply by the mask), so
-# each one's gradient is the other: gradients of any order stay on the device
-@primitive(lambda dy, y, x, p, seed, be: _dropback_dev(dy, p, seed, be=be))
-def _dropout_dev(x, p, seed, be):
-    return _kernel("dropout", x, p, seed, be)
+# each one's gradient is the other, on the input's backend: gradients of any
+# order use the same kernels
+@primitive(lambda dy, y, x, p, seed, be: _dropback(dy, p, seed, be=be))
+def _dropout(x, p, seed, be):
+    return _apply("dropout", x, p, seed, be)
 
 
-@primitive(lambda g, y, dy, p, seed, be: _dropout_dev(g, p, seed, be=be))
-def _dropback_dev(dy, p, seed, be):
-    return _kernel("dropback", dy, p, seed, be)
+@primitive(lambda g, y, dy, p, seed, be: _dropout(g, p, seed, be=be))
+def _dropback(dy, p, seed, be):
+    return _apply("dropback", dy, p, seed, be)
 
 
 def dropout(x, p, drop=None, seed=None):
@@ -133,31 +150,24 @@ def dropout(x, p, drop=None, seed=None):
             ``p == 1`` returns zeros.
         drop: whether to drop at all; ``None`` (default) drops only while
             ``training()`` (inside ``diff``), so evaluation code is unaffected.
-        seed: an int makes this call's mask reproducible (drawn from a
-            generator seeded with it on the host, hashed from it by the
-            kernel on a device); otherwise the mask comes from knetpy's
-            generator (``knetpy.seed(n)`` makes that reproducible).
+        seed: an int makes this call's mask reproducible; otherwise the seed
+            comes from knetpy's generator (``knetpy.seed(n)`` makes that
+            reproducible).
 
-    A KnetArray on the GPU backend is dropped by the ``dropout`` kernel and
-    its gradient by ``dropback``; the device mask for a given seed differs
-    from the host one (each is reproducible on its own).
+    The backend of ``x`` computes the result (``dropout``) and its gradient
+    (``dropback``) from the seed; every backend draws the same mask for the
+    same seed, so host and device results agree.
 
     >>> y = dropout(np.ones(10000), 0.25, drop=True, seed=1)
     >>> sorted(set(np.round(y, 6).tolist())), round(float(y.mean()), 1)
     ([0.0, 1.333333], 1.0)
     """
     p = check_p(p, "dropout")
-    dt = float_dtype(x, "dropout")
+    float_dtype(x, "dropout")
     if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
         raise ValueError(f"dropout: seed must be a non-negative int or None, got {seed!r}")
     if drop is None:
         drop = training()
     if not drop or p == 0:
         return x
-    be = kernel_backend("dropout", x)
-    if be is not None:
-        if seed is None:
-            seed = device_seed()
-        return _dropout_dev(x, p, int(seed) % 2 ** 64, be=be)
-    gen = np.random.default_rng(int(seed)) if seed is not None else None
-    return x * like(draw_mask(np.shape(_raw(x)), p, dt, gen), x)
+    return _dropout(x, p, draw_seed() if seed is None else int(seed) % 2 ** 64, be=backend_of(x))
