@@ -1,0 +1,316 @@
+"""Host (numpy) kernels of pooling: max and sum pooling windows and their adjoints.
+
+These functions work on bare arrays ``(N, C, *S)`` with any number of
+spatial axes and record nothing; ``knetpy.ops.pool`` makes them
+differentiable.  float16 input is computed in float32.
+
+Geometry.  Every spatial axis has a window ``k``, a stride ``s``, a
+dilation ``d`` and a padding ``(lo, hi)``; the output length is
+``1 + (n + lo + hi - d*(k-1) - 1) // s`` and window ``o`` reads the input
+cells ``o*s + i*d - lo`` for ``i < k`` that lie inside the input (padding
+cells never take part: max pooling skips them, sum pooling counts them as
+zeros).  A ``Geometry`` holds this per axis, with the output range and the
+strided input slice of every window offset.
+
+Separable passes.  Max and sum over a box window are separable: pooling
+axis by axis (the first spatial axis first, so the later passes work on
+smaller arrays; max pooling goes the other way round, see below) gives the
+same result as pooling the box at once, with
+``sum(k)`` instead of ``prod(k)`` array operations, each on contiguous
+rows or one strided view (no padded copies, no gathers).  The first maximum
+of a window in row-major order is found the same way: max pooling reduces
+the last axis first, so that going back the first row whose maximum is the
+window's is picked before the first cell of that row; the max backward pass
+routes the gradient back through the passes in reverse.
+Each pass is a short loop over the ``k`` offsets of one axis.
+
+The last four functions have the signatures of the kernel backend's 2-D
+methods (``pool``, ``poolback``), so that the numpy backend can use them
+as its bodies.
+"""
+import numpy as np
+
+from ._host_conv import array_module
+
+__all__ = ["Geometry", "geometry", "max_forward", "max_backward", "max_gather", "sum_forward",
+           "sum_backward", "avg_scale", "as_device", "pool", "poolback", "compute_dtype"]
+
+
+def compute_dtype(*arrays):
+    """The float dtype the kernels compute in: the arrays' result type, with
+    float16 widened to float32."""
+    dt = np.result_type(*[a.dtype for a in arrays])
+    return np.dtype(np.float32) if dt == np.float16 else dt
+
+
+class _Axis:
+    """One spatial axis of a pooling geometry (see the module docstring)."""
+
+    def __init__(self, n, k, s, d, lo, hi):
+        self.n, self.k, self.s, self.d, self.lo, self.hi = n, k, s, d, lo, hi
+        self.o = 1 + (n + lo + hi - d * (k - 1) - 1) // s
+        # per offset i: (output slice a:b, input slice start:stop:s), empty ones left out
+        self.offsets = []
+        cover = np.zeros(max(n, 0), dtype=np.int64)
+        for i in range(k):
+            t = i * d - lo
+            a = max(0, -(t // s))                       # first o with o*s + t >= 0
+            b = min(self.o, (n - 1 - t) // s + 1)       # one past the last with o*s + t < n
+            if b > a:
+                src = slice(a * s + t, (b - 1) * s + t + 1, s)
+                self.offsets.append((slice(a, b), src))
+                cover[src] += 1
+        self.full = [sl.start == 0 and sl.stop == self.o for sl, _ in self.offsets]
+        self.disjoint = bool(cover.max(initial=0) <= 1)   # no input cell read twice
+        self.covered = bool(cover.min(initial=1) >= 1)    # every input cell read
+
+
+class Geometry:
+    """The pooling geometry of input spatial shape ``spatial``: ``axes`` (one
+    ``_Axis`` each) and ``out``, the output spatial shape."""
+
+    def __init__(self, spatial, window, pads, stride, dilation):
+        self.axes = [_Axis(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi) in
+                     zip(spatial, window, stride, dilation, pads)]
+        self.spatial = tuple(spatial)
+        self.window = tuple(window)
+        self.out = tuple(a.o for a in self.axes)
+
+
+def geometry(spatial, window, pads, stride, dilation):
+    """Geometry(spatial, window, pads, stride, dilation); ``pads`` holds one
+    ``(lo, hi)`` pair per axis.
+
+    >>> geometry((4, 4), (2, 2), ((0, 0), (0, 0)), (2, 2), (1, 1)).out
+    (2, 2)
+    """
+    return Geometry(spatial, window, pads, stride, dilation)
+
+
+def _at(ax, sl):
+    """An index that applies slice ``sl`` on spatial axis number ``ax``."""
+    return (slice(None),) * (2 + ax) + (sl,)
+
+
+def _shape(shape, ax, n):
+    s = list(shape)
+    s[2 + ax] = n
+    return tuple(s)
+
+
+def _float(x):
+    dt = compute_dtype(x)
+    return x if x.dtype == dt else x.astype(dt)
+
+
+# ------------------------------------------------------------------ one axis at a time
+def _reduce_axis(x, ax, A, op, fill):
+    """Pool x over spatial axis ``ax`` with ``op`` (np.add, np.maximum or
+    np.fmax); windows that miss some offset start from ``fill``."""
+    offs = A.offsets
+    if len(offs) >= 2 and A.full[0] and A.full[1]:
+        t = op(x[_at(ax, offs[0][1])], x[_at(ax, offs[1][1])])
+        rest = offs[2:]
+    elif offs and A.full[0]:
+        t = x[_at(ax, offs[0][1])].copy()
+        rest = offs[1:]
+    else:
+        t = array_module(x).full(_shape(x.shape, ax, A.o), fill, dtype=x.dtype)
+        rest = offs
+    for osl, src in rest:
+        dst = t[_at(ax, osl)]
+        op(dst, x[_at(ax, src)], out=dst)
+    return t
+
+
+def _spread_axis(g, ax, A, shape, pieces):
+    """The adjoint of a pass over axis ``ax``: an array of ``shape`` whose
+    input cells receive ``pieces(i, osl)`` (the part of g that offset i sends
+    back, for output range osl), summed where windows overlap."""
+    xp = array_module(g)
+    if A.disjoint:
+        dx = (xp.empty if A.covered else xp.zeros)(shape, dtype=g.dtype)
+        for i, (osl, src) in enumerate(A.offsets):
+            dx[_at(ax, src)] = pieces(i, osl)
+        return dx
+    dx = xp.zeros(shape, dtype=g.dtype)
+    for i, (osl, src) in enumerate(A.offsets):
+        dst = dx[_at(ax, src)]
+        np.add(dst, pieces(i, osl), out=dst)
+    return dx
+
+
+def _has_nan(t):
+    return t.size > 0 and t.dtype.kind == "f" and bool(np.isnan(t.min()))
+
+
+def _first_max(x, t, ax, A):
+    """For each offset of axis ``ax``: the boolean mask (over its output
+    range) of the windows whose first maximum (x's value equal to the pooled
+    t, or both NaN) sits at that offset."""
+    nan = _has_nan(t)
+    free = None                     # windows whose maximum is still to be found
+    masks = []
+    last = len(A.offsets) - 1
+    for i, (osl, src) in enumerate(A.offsets):
+        tv = t[_at(ax, osl)]
+        if i == last and free is not None and not nan:
+            masks.append(free[_at(ax, osl)])     # the maximum is attained somewhere
+            break
+        v = x[_at(ax, src)]
+        e = np.equal(v, tv)
+        if nan:
+            e |= np.isnan(v) & np.isnan(tv)
+        if free is None:
+            free = array_module(t).ones(t.shape, dtype=bool)
+        fv = free[_at(ax, osl)]
+        e &= fv
+        if i < last:
+            fv ^= e
+        masks.append(e)
+    return masks
+
+
+def _max_chain(x, G, nan_propagate):
+    """([x, t1, ..., y], axes): x max-pooled one axis after another, the last
+    spatial axis first (so that, going back, the first axis picks the row:
+    row-major first maxima)."""
+    op, fill = (np.maximum, -np.inf) if nan_propagate else (np.fmax, np.nan)
+    axes = list(reversed(range(len(G.axes))))
+    ts = [x]
+    for ax in axes:
+        ts.append(_reduce_axis(ts[-1], ax, G.axes[ax], op, fill))
+    return ts, axes
+
+
+# ------------------------------------------------------------------ the pooling passes
+def max_forward(x, G, nan_propagate, alpha):
+    """alpha * the maximum of every window of x (N, C, *S) -> (N, C, *out).
+
+    >>> G = geometry((4,), (2,), ((0, 0),), (2,), (1,))
+    >>> max_forward(np.array([[[1., 3., 2., 0.]]]), G, False, 1)
+    array([[[3., 2.]]])
+    """
+    y = _max_chain(_float(x), G, nan_propagate)[0][-1]
+    if alpha != 1:
+        y *= y.dtype.type(alpha)
+    return y.astype(x.dtype, copy=False)
+
+
+def max_backward(dy, x, G, nan_propagate, alpha):
+    """Gradient of ``max_forward`` w.r.t. x: alpha*dy routed to the first
+    maximum (row-major) of each window, summed where windows overlap."""
+    ts, axes = _max_chain(_float(x), G, nan_propagate)
+    g = _float(dy)
+    if alpha != 1:
+        g = g * g.dtype.type(alpha)
+    for j in reversed(range(len(axes))):
+        ax = axes[j]
+        A, xin, t = G.axes[ax], ts[j], ts[j + 1]
+        masks = _first_max(xin, t, ax, A)
+        g = _spread_axis(g, ax, A, xin.shape,
+                         lambda i, osl, g=g, ax=ax: np.multiply(g[_at(ax, osl)], masks[i]))
+    return g.astype(np.result_type(dy.dtype, x.dtype), copy=False)
+
+
+def max_gather(gx, x, G, nan_propagate, alpha):
+    """The adjoint of ``max_backward`` in dy: alpha * gx (shaped like x) read
+    at the first maximum of each window -> (N, C, *out)."""
+    ts, axes = _max_chain(_float(x), G, nan_propagate)
+    g = _float(gx)
+    for j, ax in enumerate(axes):
+        A = G.axes[ax]
+        masks = _first_max(ts[j], ts[j + 1], ax, A)
+        acc = array_module(g).zeros(ts[j + 1].shape, dtype=g.dtype)
+        for (osl, src), e in zip(A.offsets, masks):
+            dst = acc[_at(ax, osl)]
+            dst += g[_at(ax, src)] * e
+        g = acc
+    if alpha != 1:
+        g *= g.dtype.type(alpha)
+    return g.astype(np.result_type(gx.dtype, x.dtype), copy=False)
+
+
+def avg_scale(G, mode, alpha, dtype):
+    """alpha / (cells per window): a number for mode 1 (the whole window,
+    padding counted), an array of shape (1, 1, *out) for mode 2 (only the
+    cells inside the input)."""
+    if mode == 1:
+        return dtype.type(alpha / np.prod(G.window))
+    counts = np.ones((1, 1))
+    for A in G.axes:
+        c = np.zeros(A.o)
+        for osl, _ in A.offsets:
+            c[osl] += 1
+        counts = counts[..., None] * c
+    return (alpha / counts).astype(dtype)
+
+
+def as_device(scale, like):
+    """``scale`` (a number or a numpy array) on the array module of ``like``."""
+    return scale if np.isscalar(scale) else array_module(like).asarray(scale)
+
+
+def sum_forward(x, G, scale):
+    """The sum of every window of x times ``scale`` (a number or an array
+    broadcasting against the output) -> (N, C, *out), in x's dtype."""
+    t = _float(x)
+    scale = as_device(scale, x)
+    for ax, A in enumerate(G.axes):
+        t = _reduce_axis(t, ax, A, np.add, 0)
+    t = t * scale if t is x else np.multiply(t, scale, out=t)
+    return t.astype(x.dtype, copy=False)
+
+
+def sum_backward(dy, xshape, G, scale):
+    """The adjoint of ``sum_forward``: every window's scaled dy added to each
+    of its cells -> array of ``xshape``, in dy's dtype."""
+    g = np.multiply(_float(dy), as_device(scale, dy))
+    shape = list(g.shape)
+    for ax in reversed(range(len(G.axes))):
+        shape[2 + ax] = xshape[2 + ax]
+        g = _spread_axis(g, ax, G.axes[ax], tuple(shape),
+                         lambda i, osl, g=g, ax=ax: g[_at(ax, osl)])
+    return g.astype(dy.dtype, copy=False)
+
+
+# ------------------------------------------------------------------ backend signatures
+def _geometry_2d(shape, window, padding, stride):
+    def pair(v):
+        return (v, v) if np.isscalar(v) else tuple(v)
+    k = pair(window)
+    s = k if stride is None else pair(stride)
+    p = pair(padding)
+    return Geometry(shape[2:], k, [(a, a) for a in p], s, (1,) * len(k))
+
+
+def pool(x, window=2, padding=0, stride=None, mode=0):
+    """pool(x, window=2, padding=0, stride=None, mode=0): pool NCHW ``x``
+    (stride defaults to the window): mode 0 max, 1 average counting the
+    padding, 2 average of the image cells (the kernel backend's signature).
+
+    >>> pool(np.arange(16.).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    G = _geometry_2d(x.shape, window, padding, stride)
+    if mode == 0:
+        return max_forward(x, G, True, 1)
+    return sum_forward(x, G, avg_scale(G, mode, 1, compute_dtype(x)))
+
+
+def poolback(x, y, dy, window=2, padding=0, stride=None, mode=0):
+    """poolback(x, y, dy, window=2, padding=0, stride=None, mode=0): the
+    gradient of ``pool`` with respect to x (``y`` its output, ``dy`` the
+    output gradient); max pooling routes each window's gradient to its first
+    maximum (the kernel backend's signature).
+
+    >>> x = np.array([[[[1., 2.], [4., 3.]]]])
+    >>> poolback(x, pool(x), np.ones((1, 1, 1, 1)))[0, 0]
+    array([[0., 0.],
+           [1., 0.]])
+    """
+    G = _geometry_2d(x.shape, window, padding, stride)
+    if mode == 0:
+        return max_backward(dy, x, G, True, 1)
+    return sum_backward(dy, x.shape, G, avg_scale(G, mode, 1, compute_dtype(dy)))
