@@ -310,18 +310,20 @@ def test_results_do_not_share_the_work_arrays():
 # ----------------------------------------------------------------- swapped arguments, host kernels
 @pytest.mark.parametrize("w,x", [
     (np.ones((8, 3, 28, 28)), np.ones((16, 3, 5, 5))),     # images passed as filters
-    (np.ones((2, 1, 9, 9)), np.ones((4, 2, 3, 3))),        # channels match the other way round
+    (np.ones((2, 2, 9, 9)), np.ones((4, 2, 3, 3))),
 ])
 def test_swapped_arguments_are_named(w, x):
     with pytest.raises(ValueError, match="look swapped"):
         conv4(w, x)
+    with pytest.raises(ValueError, match="look swapped"):
+        conv4(np.ones((2, 4, 9, 9)), np.ones((6, 2, 3, 3)), groups=2)   # channels, too
 
 
 def test_big_kernel_with_padding_is_not_called_swapped():
     # a 5x5 kernel on a 3x3 image fits with padding 2: no error at all
     assert conv4(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), padding=2).shape == (1, 1, 3, 3)
     with pytest.raises(ValueError, match="bigger than"):
-        conv4(np.ones((1, 1, 5, 5)), np.ones((2, 1, 3, 3)))
+        conv4(np.ones((1, 1, 5, 2)), np.ones((2, 1, 3, 3)))   # fits neither way
 
 
 @pytest.mark.parametrize("k,pad,stride,dil", [(3, 1, 1, 1), (2, 0, 2, 1), (3, 2, 2, 2),

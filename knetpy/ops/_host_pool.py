@@ -30,7 +30,7 @@ as its bodies.
 """
 import numpy as np
 
-from ._host_conv import array_module
+from ._host_conv import _scratch, array_module
 
 __all__ = ["Geometry", "geometry", "max_forward", "max_backward", "max_gather", "sum_forward",
            "sum_backward", "avg_scale", "as_device", "pool", "poolback", "compute_dtype"]
@@ -52,6 +52,8 @@ class _Axis:
         # per offset i: (output slice a:b, input slice start:stop:s), empty ones left out
         self.offsets = []
         cover = np.zeros(max(n, 0), dtype=np.int64)
+        self.assign = []                # per offset: its cells are written first by it
+        mixed = False
         for i in range(k):
             t = i * d - lo
             a = max(0, -(t // s))                       # first o with o*s + t >= 0
@@ -59,10 +61,15 @@ class _Axis:
             if b > a:
                 src = slice(a * s + t, (b - 1) * s + t + 1, s)
                 self.offsets.append((slice(a, b), src))
+                seen = cover[src].copy()
+                self.assign.append(not seen.any())
                 cover[src] += 1
+                mixed |= bool(seen.any() and not seen.all())   # partly written before
         self.full = [sl.start == 0 and sl.stop == self.o for sl, _ in self.offsets]
-        self.disjoint = bool(cover.max(initial=0) <= 1)   # no input cell read twice
-        self.covered = bool(cover.min(initial=1) >= 1)    # every input cell read
+        # the adjoint writes each offset's cells (the first time) or adds to them; it
+        # starts from zeros when some cell is never read or the pattern is mixed
+        if mixed or not bool(cover.min(initial=1) >= 1):
+            self.assign = [False] * len(self.offsets)
 
 
 class Geometry:
@@ -98,24 +105,41 @@ def _shape(shape, ax, n):
     return tuple(s)
 
 
+def _new(like, shape, dtype, name=None, zero=False):
+    """A fresh array, or with ``name`` this thread's reusable work array of
+    that name (``knetpy.ops._host_conv._scratch``: intermediates live there,
+    so that no pass pays for faulting in new pages); zero-filled on request."""
+    xp = array_module(like)
+    if name is None:
+        return (xp.zeros if zero else xp.empty)(shape, dtype=dtype)
+    a = _scratch(xp, "pool_" + name, shape, dtype)
+    if zero:
+        a.fill(0)
+    return a
+
+
 def _float(x):
     dt = compute_dtype(x)
     return x if x.dtype == dt else x.astype(dt)
 
 
 # ------------------------------------------------------------------ one axis at a time
-def _reduce_axis(x, ax, A, op, fill):
+def _reduce_axis(x, ax, A, op, fill, name=None):
     """Pool x over spatial axis ``ax`` with ``op`` (np.add, np.maximum or
-    np.fmax); windows that miss some offset start from ``fill``."""
-    offs = A.offsets
-    if len(offs) >= 2 and A.full[0] and A.full[1]:
-        t = op(x[_at(ax, offs[0][1])], x[_at(ax, offs[1][1])])
+    np.fmax); windows that miss some offset start from ``fill``.  The
+    result is fresh, or the work array ``name``."""
+    offs = ([o for o, f in zip(A.offsets, A.full) if f]
+            + [o for o, f in zip(A.offsets, A.full) if not f])    # full ones first
+    nfull = sum(A.full)
+    t = _new(x, _shape(x.shape, ax, A.o), x.dtype, name)
+    if nfull >= 2:
+        op(x[_at(ax, offs[0][1])], x[_at(ax, offs[1][1])], out=t)
         rest = offs[2:]
-    elif offs and A.full[0]:
-        t = x[_at(ax, offs[0][1])].copy()
+    elif nfull == 1:
+        t[...] = x[_at(ax, offs[0][1])]
         rest = offs[1:]
     else:
-        t = array_module(x).full(_shape(x.shape, ax, A.o), fill, dtype=x.dtype)
+        t.fill(fill)
         rest = offs
     for osl, src in rest:
         dst = t[_at(ax, osl)]
@@ -123,20 +147,23 @@ def _reduce_axis(x, ax, A, op, fill):
     return t
 
 
-def _spread_axis(g, ax, A, shape, pieces):
+def _spread_axis(g, ax, A, shape, mask=None, name=None):
     """The adjoint of a pass over axis ``ax``: an array of ``shape`` whose
-    input cells receive ``pieces(i, osl)`` (the part of g that offset i sends
-    back, for output range osl), summed where windows overlap."""
-    xp = array_module(g)
-    if A.disjoint:
-        dx = (xp.empty if A.covered else xp.zeros)(shape, dtype=g.dtype)
-        for i, (osl, src) in enumerate(A.offsets):
-            dx[_at(ax, src)] = pieces(i, osl)
-        return dx
-    dx = xp.zeros(shape, dtype=g.dtype)
-    for i, (osl, src) in enumerate(A.offsets):
-        dst = dx[_at(ax, src)]
-        np.add(dst, pieces(i, osl), out=dst)
+    input cells receive, from every window offset i, the part of g over its
+    output range (times ``mask[i]`` when masks are given), summed where
+    windows overlap.  Cells written first by an offset are assigned, so no
+    zero-filled array is needed when every cell is read (``A.assign``).  The
+    result is fresh, or the work array ``name``."""
+    dx = _new(g, shape, g.dtype, name, zero=not any(A.assign))
+    for i, ((osl, src), first) in enumerate(zip(A.offsets, A.assign)):
+        dst, part = dx[_at(ax, src)], g[_at(ax, osl)]
+        if first:
+            if mask is None:
+                dst[...] = part
+            else:
+                np.multiply(part, mask[i], out=dst)
+        else:
+            np.add(dst, part if mask is None else part * mask[i], out=dst)
     return dx
 
 
@@ -158,11 +185,12 @@ def _first_max(x, t, ax, A):
             masks.append(free[_at(ax, osl)])     # the maximum is attained somewhere
             break
         v = x[_at(ax, src)]
-        e = np.equal(v, tv)
+        e = np.equal(v, tv, out=_new(t, tv.shape, bool, f"mask{i}"))
         if nan:
             e |= np.isnan(v) & np.isnan(tv)
         if free is None:
-            free = array_module(t).ones(t.shape, dtype=bool)
+            free = _new(t, t.shape, bool, "free")
+            free.fill(True)
         fv = free[_at(ax, osl)]
         e &= fv
         if i < last:
@@ -171,15 +199,63 @@ def _first_max(x, t, ax, A):
     return masks
 
 
-def _max_chain(x, G, nan_propagate):
+def _max_spread_axis(g, xin, t, ax, A, name=None):
+    """The max backward pass over axis ``ax``: g (shaped like the pooled t)
+    sent to the first maximum of each window of xin, as an array shaped
+    like xin (fresh, or the work array ``name``).
+
+    What is left of each window's gradient (``rem``) goes to the first
+    offset holding the maximum and is then zero, so later ties get nothing
+    and the last offset takes the rest without a comparison."""
+    nan = _has_nan(t)
+    dx = _new(g, xin.shape, g.dtype, name, zero=not any(A.assign))
+    K = len(A.offsets)
+    two = K == 2 and A.full[0] and not nan    # rem after offset 0 is g - its share
+    rem = g
+    if K > 1 and not two:
+        rem = _new(g, g.shape, g.dtype, "rem")
+        rem[...] = g
+    c0 = None
+    for i, ((osl, src), first) in enumerate(zip(A.offsets, A.assign)):
+        dst, r = dx[_at(ax, src)], rem[_at(ax, osl)]
+        tmp = None if first else _new(g, r.shape, g.dtype, f"share{i % 2}")
+        if i == K - 1 and K > 1 and not nan:
+            if two:
+                c = np.subtract(r, c0[_at(ax, osl)], out=dst if first else tmp)
+            else:
+                c = r
+        else:
+            v, tv = xin[_at(ax, src)], t[_at(ax, osl)]
+            e = np.equal(v, tv, out=_new(t, tv.shape, bool, "eq"))
+            if nan:
+                e |= np.isnan(v) & np.isnan(tv)
+            c = np.multiply(r, e, out=dst if first else tmp)
+            if i == 0:
+                c0 = c
+            if i < K - 1 and not two:
+                np.subtract(r, c, out=r)
+        if first:
+            if c is not dst:
+                dst[...] = c
+        else:
+            np.add(dst, c, out=dst)
+    return dx
+
+
+def _max_chain(x, G, nan_propagate, y=None):
     """([x, t1, ..., y], axes): x max-pooled one axis after another, the last
     spatial axis first (so that, going back, the first axis picks the row:
     row-major first maxima)."""
     op, fill = (np.maximum, -np.inf) if nan_propagate else (np.fmax, np.nan)
     axes = list(reversed(range(len(G.axes))))
     ts = [x]
-    for ax in axes:
-        ts.append(_reduce_axis(ts[-1], ax, G.axes[ax], op, fill))
+    for j, ax in enumerate(axes):
+        final = j == len(axes) - 1
+        if final and y is not None:
+            ts.append(y)
+        else:
+            ts.append(_reduce_axis(ts[-1], ax, G.axes[ax], op, fill,
+                                   None if final else f"chain{j}"))
     return ts, axes
 
 
@@ -197,19 +273,20 @@ def max_forward(x, G, nan_propagate, alpha):
     return y.astype(x.dtype, copy=False)
 
 
-def max_backward(dy, x, G, nan_propagate, alpha):
+def max_backward(dy, x, G, nan_propagate, alpha, y=None):
     """Gradient of ``max_forward`` w.r.t. x: alpha*dy routed to the first
-    maximum (row-major) of each window, summed where windows overlap."""
-    ts, axes = _max_chain(_float(x), G, nan_propagate)
+    maximum (row-major) of each window, summed where windows overlap.
+    ``y``, the forward result, saves a pass when alpha is 1."""
+    xf = _float(x)
+    ts, axes = _max_chain(xf, G, nan_propagate,
+                          y if alpha == 1 and y is not None and y.dtype == xf.dtype else None)
     g = _float(dy)
     if alpha != 1:
         g = g * g.dtype.type(alpha)
     for j in reversed(range(len(axes))):
         ax = axes[j]
         A, xin, t = G.axes[ax], ts[j], ts[j + 1]
-        masks = _first_max(xin, t, ax, A)
-        g = _spread_axis(g, ax, A, xin.shape,
-                         lambda i, osl, g=g, ax=ax: np.multiply(g[_at(ax, osl)], masks[i]))
+        g = _max_spread_axis(g, xin, t, ax, A, f"back{j}" if j else None)
     return g.astype(np.result_type(dy.dtype, x.dtype), copy=False)
 
 
@@ -256,21 +333,22 @@ def sum_forward(x, G, scale):
     broadcasting against the output) -> (N, C, *out), in x's dtype."""
     t = _float(x)
     scale = as_device(scale, x)
+    last = len(G.axes) - 1
     for ax, A in enumerate(G.axes):
-        t = _reduce_axis(t, ax, A, np.add, 0)
-    t = t * scale if t is x else np.multiply(t, scale, out=t)
+        t = _reduce_axis(t, ax, A, np.add, 0, None if ax == last else f"sum{ax}")
+    np.multiply(t, scale, out=t)
     return t.astype(x.dtype, copy=False)
 
 
 def sum_backward(dy, xshape, G, scale):
     """The adjoint of ``sum_forward``: every window's scaled dy added to each
     of its cells -> array of ``xshape``, in dy's dtype."""
-    g = np.multiply(_float(dy), as_device(scale, dy))
+    g = _float(dy)
+    g = np.multiply(g, as_device(scale, dy), out=_new(g, g.shape, g.dtype, "scaled"))
     shape = list(g.shape)
     for ax in reversed(range(len(G.axes))):
         shape[2 + ax] = xshape[2 + ax]
-        g = _spread_axis(g, ax, G.axes[ax], tuple(shape),
-                         lambda i, osl, g=g, ax=ax: g[_at(ax, osl)])
+        g = _spread_axis(g, ax, G.axes[ax], tuple(shape), name=f"spread{ax}" if ax else None)
     return g.astype(dy.dtype, copy=False)
 
 
@@ -312,5 +390,5 @@ def poolback(x, y, dy, window=2, padding=0, stride=None, mode=0):
     """
     G = _geometry_2d(x.shape, window, padding, stride)
     if mode == 0:
-        return max_backward(dy, x, G, True, 1)
+        return max_backward(dy, x, G, True, 1, y)
     return sum_backward(dy, x.shape, G, avg_scale(G, mode, 1, compute_dtype(dy)))

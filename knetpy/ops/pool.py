@@ -6,9 +6,10 @@ four primitives here, on any number of spatial axes (images ``(N, C, H, W)``,
 volumes, sequences ``(N, C, L)``), with a per-axis window, stride, dilation
 and padding ``(lo, hi)``:
 
-- ``_maxpool(x)``, whose gradient is ``_maxpool_back(dy, x)`` (dy routed to
-  the first maximum of each window), whose gradient in dy is
-  ``_maxpool_gather(g, x)`` (g read at those maxima), whose gradient is
+- ``_maxpool(x)``, whose gradient is ``_maxpool_back(dy, x, y)`` (dy routed
+  to the first maximum of each window; y, the forward result, saves a
+  pass), whose gradient in dy is ``_maxpool_gather(g, x, y)`` (g read at
+  those maxima), whose gradient is
   ``_maxpool_back`` again: gradients of gradients to any order;
 - ``_sumpool(x)``, the window sums times a scale (mode 1: alpha/window
   size; mode 2: alpha/cells inside the input), and its adjoint
@@ -41,21 +42,21 @@ def _geo(x, o):
 
 
 # ------------------------------------------------------------------ primitives
-@primitive(lambda dy, y, x, **o: _maxpool_back(dy, x, **o))
+@primitive(lambda dy, y, x, **o: _maxpool_back(dy, x, y, **o))
 def _maxpool(x, **o):
     (x,), be = _device(x)
     return _back(_hp.max_forward(x, _geo(x, o), o["nan_propagate"], o["alpha"]), be)
 
 
-@primitive(lambda g, _, dy, x, **o: _maxpool_gather(g, x, **o))
-def _maxpool_back(dy, x, **o):
-    (dy, x), be = _device(dy, x)
-    return _back(_hp.max_backward(dy, x, _geo(x, o), o["nan_propagate"], o["alpha"]), be)
+@primitive(lambda g, _, dy, x, y, **o: _maxpool_gather(g, x, y, **o))
+def _maxpool_back(dy, x, y, **o):
+    (dy, x, y), be = _device(dy, x, y)
+    return _back(_hp.max_backward(dy, x, _geo(x, o), o["nan_propagate"], o["alpha"], y), be)
 
 
-@primitive(lambda g, _, gx, x, **o: _maxpool_back(g, x, **o))
-def _maxpool_gather(gx, x, **o):
-    (gx, x), be = _device(gx, x)
+@primitive(lambda g, _, gx, x, y, **o: _maxpool_back(g, x, y, **o))
+def _maxpool_gather(gx, x, y, **o):
+    (gx, x, y), be = _device(gx, x, y)
     return _back(_hp.max_gather(gx, x, _geo(x, o), o["nan_propagate"], o["alpha"]), be)
 
 
