@@ -22,8 +22,11 @@ over the ``prod(k)`` kernel offsets, adding one strided slice each.
 Columns computed once.  While a gradient is being recorded, ``conv_forward``
 keeps the column matrix of its input (``keep=True``) and ``conv_backward_w``
 of the same input array object reuses it instead of building it again (an
-entry is used once; at most ``KEEP_LIMIT`` bytes are kept, oldest dropped
-first).
+entry is used once, its memory then serves the next kept matrix; at most
+``KEEP_LIMIT`` bytes are kept, oldest dropped first).  A later forward pass
+over the same array replaces its entry; an input changed in place between
+a forward pass and its backward pass is not noticed (as everywhere on the
+tape, recorded inputs must not be changed in place).
 
 ``im2col``/``col2im`` at the end have the kernel backend's 2-D signatures
 and per-instance layout ``(N, C*kh*kw, OH*OW)``, so that the numpy backend
@@ -121,6 +124,7 @@ def clear_scratch():
     rebuilt when needed)."""
     _workspace.__dict__.pop("bufs", None)
     _workspace.__dict__.pop("kept", None)
+    _workspace.__dict__.pop("spares", None)
 
 
 KEEP_LIMIT = 1 << 29
@@ -130,34 +134,53 @@ def _kept():
     return _workspace.__dict__.setdefault("kept", collections.OrderedDict())
 
 
-def _keep(x, key, col):
-    """Remember ``col`` as the columns of array ``x`` for geometry ``key``."""
+def _keep(x, key, col, buf):
+    """Remember ``col`` (held in the bytes ``buf``) as the columns of array
+    ``x`` for geometry ``key``."""
     kept = _kept()
-    kept[id(x)] = (weakref.ref(x), key, col)
+    kept[id(x)] = (weakref.ref(x), key, col, buf)
     kept.move_to_end(id(x))
-    while sum(e[2].nbytes for e in kept.values()) > KEEP_LIMIT and len(kept) > 1:
+    while sum(e[3].nbytes for e in kept.values()) > KEEP_LIMIT and len(kept) > 1:
         kept.popitem(last=False)
 
 
 def _take(x, key):
-    """The columns kept for array ``x`` and geometry ``key`` (removed from
-    the store), or None."""
+    """(columns, bytes) kept for array ``x`` and geometry ``key`` (removed
+    from the store), or (None, None)."""
     kept = _kept()
     e = kept.get(id(x))
     if e is None or e[0]() is not x or e[1] != key:
-        return None
+        return None, None
     del kept[id(x)]
-    return e[2]
+    return e[2], e[3]
 
 
-def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False):
-    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False) -> (col, out)
+def _spare(nbytes):
+    """Bytes for a kept column matrix: a used one given back by
+    ``_give_back`` when one is big enough (its pages are already in), else new."""
+    spares = _workspace.__dict__.setdefault("spares", [])
+    for i, b in enumerate(spares):
+        if b.nbytes >= nbytes:
+            return spares.pop(i)
+    return np.empty(nbytes, dtype=np.uint8)
+
+
+def _give_back(buf):
+    spares = _workspace.__dict__.setdefault("spares", [])
+    spares.append(buf)
+    while len(spares) > 4 or sum(b.nbytes for b in spares) > KEEP_LIMIT:
+        spares.pop(0)
+
+
+def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None):
+    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None) -> (col, out)
 
     The column matrix of ``x`` (N, C, *S) described in the module docstring,
     shape ``(C*prod(ksize), N*prod(out))``, C-contiguous, in ``dtype``
     (x's by default), and the output spatial sizes ``out``.  With
     ``scratch=True`` col lives in this thread's reusable workspace (valid
-    until the next call that uses it).
+    until the next call that uses it); with ``buf`` (a uint8 array big
+    enough) it lives there.
 
     >>> col, out = im2col_nd(np.arange(9.).reshape(1, 1, 3, 3), (2, 2), (0, 0), (1, 1), (1, 1))
     >>> col[:, 0], out
@@ -169,7 +192,12 @@ def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False):
     xpad = xp.ascontiguousarray(_pad(x, padding))
     view = _strided_windows(xpad, ksize, stride, dilation, out)
     dtype = x.dtype if dtype is None else np.dtype(dtype)
-    col = _scratch(xp, "col", view.shape, dtype) if scratch else xp.empty(view.shape, dtype)
+    if buf is not None:
+        col = buf[:int(np.prod(view.shape)) * dtype.itemsize].view(dtype).reshape(view.shape)
+    elif scratch:
+        col = _scratch(xp, "col", view.shape, dtype)
+    else:
+        col = xp.empty(view.shape, dtype)
     col[...] = view
     return col.reshape(x.shape[1] * int(np.prod(ksize)), x.shape[0] * int(np.prod(out))), out
 
@@ -231,10 +259,14 @@ def conv_forward(w, x, padding, stride, dilation, mode, alpha, groups, keep=Fals
     xp = array_module(x)
     dt = compute_dtype(w, x)
     O, N = w.shape[0], x.shape[0]
-    keep = keep and xp is np
-    col, out = im2col_nd(x, w.shape[2:], padding, stride, dilation, dt, scratch=not keep)
-    if keep:
-        _keep(x, (tuple(w.shape[2:]), padding, stride, dilation, dt), col)
+    buf = None
+    if keep and xp is np:
+        P = int(np.prod([out_size(n, k, p, s, d) for n, k, p, s, d in
+                         zip(x.shape[2:], w.shape[2:], padding, stride, dilation)]))
+        buf = _spare(x.shape[1] * int(np.prod(w.shape[2:])) * N * P * dt.itemsize)
+    col, out = im2col_nd(x, w.shape[2:], padding, stride, dilation, dt, scratch=True, buf=buf)
+    if buf is not None:
+        _keep(x, (tuple(w.shape[2:]), padding, stride, dilation, dt), col, buf)
     wm = _weights(w, mode, alpha, groups, dt)
     prod = _scratch(xp, "gemm", (groups, O // groups, col.shape[1]), dt)
     if groups > 1:
@@ -251,7 +283,8 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
     the gradient of ``conv_forward`` with respect to w, of shape ``wshape``."""
     xp = array_module(dy)
     dt = compute_dtype(x, dy)
-    col = _take(x, (tuple(wshape[2:]), padding, stride, dilation, dt)) if xp is np else None
+    col, buf = _take(x, (tuple(wshape[2:]), padding, stride, dilation, dt)) if xp is np \
+        else (None, None)
     if col is None:
         col, _ = im2col_nd(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True)
     d2 = _as_rows(dy, groups, dt)
@@ -262,6 +295,8 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
                        d2.swapaxes(1, 2)).swapaxes(1, 2)
     else:
         dw = (col @ d2[0].T).T
+    if buf is not None:
+        _give_back(buf)
     dw = dw.reshape(wshape)
     if alpha != 1:
         dw *= dt.type(alpha)

@@ -51,25 +51,34 @@ class _Axis:
         self.o = 1 + (n + lo + hi - d * (k - 1) - 1) // s
         # per offset i: (output slice a:b, input slice start:stop:s), empty ones left out
         self.offsets = []
-        cover = np.zeros(max(n, 0), dtype=np.int64)
-        self.assign = []                # per offset: its cells are written first by it
-        mixed = False
         for i in range(k):
             t = i * d - lo
             a = max(0, -(t // s))                       # first o with o*s + t >= 0
             b = min(self.o, (n - 1 - t) // s + 1)       # one past the last with o*s + t < n
             if b > a:
-                src = slice(a * s + t, (b - 1) * s + t + 1, s)
-                self.offsets.append((slice(a, b), src))
-                seen = cover[src].copy()
-                self.assign.append(not seen.any())
-                cover[src] += 1
-                mixed |= bool(seen.any() and not seen.all())   # partly written before
+                self.offsets.append((slice(a, b), slice(a * s + t, (b - 1) * s + t + 1, s)))
         self.full = [sl.start == 0 and sl.stop == self.o for sl, _ in self.offsets]
-        # the adjoint writes each offset's cells (the first time) or adds to them; it
-        # starts from zeros when some cell is never read or the pattern is mixed
+        self.assign = self._plan(self.offsets)
+        # sums may take the offsets in any order: the whole ones first
+        self.sum_offsets = ([o for o, f in zip(self.offsets, self.full) if f]
+                            + [o for o, f in zip(self.offsets, self.full) if not f])
+        self.sum_assign = self._plan(self.sum_offsets)
+
+    def _plan(self, offsets):
+        """Per offset (in the given order): True when the adjoint may assign
+        its cells (no earlier offset wrote any of them), False to add.  All
+        False (start from zeros) when some input cell is never read or an
+        offset's cells were partly written before."""
+        cover = np.zeros(max(self.n, 0), dtype=np.int64)
+        plan, mixed = [], False
+        for _, src in offsets:
+            seen = cover[src].copy()
+            plan.append(not seen.any())
+            mixed |= bool(seen.any() and not seen.all())
+            cover[src] += 1
         if mixed or not bool(cover.min(initial=1) >= 1):
-            self.assign = [False] * len(self.offsets)
+            plan = [False] * len(offsets)
+        return plan
 
 
 class Geometry:
@@ -128,8 +137,7 @@ def _reduce_axis(x, ax, A, op, fill, name=None):
     """Pool x over spatial axis ``ax`` with ``op`` (np.add, np.maximum or
     np.fmax); windows that miss some offset start from ``fill``.  The
     result is fresh, or the work array ``name``."""
-    offs = ([o for o, f in zip(A.offsets, A.full) if f]
-            + [o for o, f in zip(A.offsets, A.full) if not f])    # full ones first
+    offs = A.sum_offsets                    # the whole ones first
     nfull = sum(A.full)
     t = _new(x, _shape(x.shape, ax, A.o), x.dtype, name)
     if nfull >= 2:
@@ -147,23 +155,20 @@ def _reduce_axis(x, ax, A, op, fill, name=None):
     return t
 
 
-def _spread_axis(g, ax, A, shape, mask=None, name=None):
-    """The adjoint of a pass over axis ``ax``: an array of ``shape`` whose
-    input cells receive, from every window offset i, the part of g over its
-    output range (times ``mask[i]`` when masks are given), summed where
-    windows overlap.  Cells written first by an offset are assigned, so no
-    zero-filled array is needed when every cell is read (``A.assign``).  The
-    result is fresh, or the work array ``name``."""
-    dx = _new(g, shape, g.dtype, name, zero=not any(A.assign))
-    for i, ((osl, src), first) in enumerate(zip(A.offsets, A.assign)):
+def _spread_axis(g, ax, A, shape, name=None):
+    """The adjoint of a sum pass over axis ``ax``: an array of ``shape``
+    whose input cells receive, from every window offset, the part of g over
+    its output range, summed where windows overlap.  Cells written first by
+    an offset are assigned, so no zero-filled array is needed when every
+    cell is read (``A.sum_assign``).  The result is fresh, or the work
+    array ``name``."""
+    dx = _new(g, shape, g.dtype, name, zero=not any(A.sum_assign))
+    for (osl, src), first in zip(A.sum_offsets, A.sum_assign):
         dst, part = dx[_at(ax, src)], g[_at(ax, osl)]
         if first:
-            if mask is None:
-                dst[...] = part
-            else:
-                np.multiply(part, mask[i], out=dst)
+            dst[...] = part
         else:
-            np.add(dst, part if mask is None else part * mask[i], out=dst)
+            np.add(dst, part, out=dst)
     return dx
 
 
