@@ -281,3 +281,13 @@ def test_max_ties_go_to_the_first_cell_row_major():
     want = np.zeros((4, 4))
     want[2, 0] = want[2, 2] = want[1, 1] = want[0, 3] = 1.0     # [0, 3] before [1, 2]
     np.testing.assert_array_equal(g[0, 0], want)
+
+
+def test_docstring_examples_of_the_conv_and_pool_modules_run():
+    import doctest
+    import importlib
+    for name in ("knetpy.ops._host_conv", "knetpy.ops._host_pool", "knetpy.ops.conv",
+                 "knetpy.ops.pool", "knetpy.layers.pooling", "knetpy.conv"):
+        result = doctest.testmod(importlib.import_module(name), extraglobs={"np": np},
+                                 optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, name

@@ -30,17 +30,10 @@ as its bodies.
 """
 import numpy as np
 
-from ._host_conv import _scratch, array_module
+from ._host_conv import _scratch, array_module, compute_dtype
 
 __all__ = ["Geometry", "geometry", "max_forward", "max_backward", "max_gather", "sum_forward",
            "sum_backward", "avg_scale", "as_device", "pool", "poolback", "compute_dtype"]
-
-
-def compute_dtype(*arrays):
-    """The float dtype the kernels compute in: the arrays' result type, with
-    float16 widened to float32."""
-    dt = np.result_type(*[a.dtype for a in arrays])
-    return np.dtype(np.float32) if dt == np.float16 else dt
 
 
 class _Axis:
