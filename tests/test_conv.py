@@ -355,3 +355,18 @@ def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
     r0 = diff(lambda: np.sum(conv4(w, x, padding=1, stride=(1, 2)) ** 2))
     hc.clear_scratch()                      # nothing kept: dw builds the columns again
     np.testing.assert_allclose(grad(r0, w), gw, rtol=1e-12)
+
+
+@pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5)])
+def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
+    from knetpy.ops import _host_conv as hc
+    w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
+    out = {}
+    for pixels in (1, 10 ** 9):
+        monkeypatch.setattr(hc, "PER_INSTANCE_PIXELS", pixels)
+        pw, px = Param(w), Param(x)
+        r = diff(lambda: np.sum(np.sin(conv4(pw, px, **o))))
+        out[pixels] = [np.asarray(r.value), grad(r, pw), grad(r, px)]
+        assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), pw, px, nsample=10)
+    for a, b in zip(out[1], out[10 ** 9]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -253,6 +253,18 @@ def _weights(w, mode, alpha, groups, dt):
     return wm
 
 
+PER_INSTANCE_PIXELS = 128
+
+
+def _per_instance(xp, groups, P, dtype, dt):
+    """True when the forward and dx products run as one GEMM per instance
+    (batched matmul on strided views) rather than one big GEMM plus a
+    transpose: measured faster with OpenBLAS once an instance has at least
+    ``PER_INSTANCE_PIXELS`` output pixels (LeNet's first layer, CIFAR-size
+    images), slower below (LeNet's second layer)."""
+    return xp is np and groups == 1 and P >= PER_INSTANCE_PIXELS and dtype == dt
+
+
 def conv_forward(w, x, padding, stride, dilation, mode, alpha, groups, keep=False):
     """y = alpha * conv(w, x): x (N, C, *S), w (O, C/groups, *k) -> (N, O, *out).
     ``keep=True`` keeps x's columns for ``conv_backward_w``."""
@@ -268,6 +280,13 @@ def conv_forward(w, x, padding, stride, dilation, mode, alpha, groups, keep=Fals
     if buf is not None:
         _keep(x, (tuple(w.shape[2:]), padding, stride, dilation, dt), col, buf)
     wm = _weights(w, mode, alpha, groups, dt)
+    P = int(np.prod(out))
+    ydt = np.result_type(w.dtype, x.dtype)
+    if _per_instance(xp, groups, P, ydt, dt):
+        # one GEMM per instance straight into y: no transpose of the result
+        y = np.empty((N, O) + out, dtype=ydt)
+        np.matmul(wm[0], col.reshape(-1, N, P).transpose(1, 0, 2), out=y.reshape(N, O, P))
+        return y
     prod = _scratch(xp, "gemm", (groups, O // groups, col.shape[1]), dt)
     if groups > 1:
         xp.matmul(wm, col.reshape(groups, wm.shape[2], -1), out=prod)
@@ -309,6 +328,14 @@ def conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha, group
     xp = array_module(dy)
     dt = compute_dtype(w, dy)
     wm = _weights(w, mode, alpha, groups, dt)
+    N, O = dy.shape[:2]
+    P = int(np.prod(dy.shape[2:]))
+    if _per_instance(xp, groups, P, dy.dtype, dt):
+        # one GEMM per instance reading dy as it is: no transpose of dy
+        dcol = _scratch(xp, "dcol", (wm.shape[2], N, P), dt)
+        np.matmul(wm[0].T, dy.reshape(N, O, P), out=dcol.transpose(1, 0, 2))
+        return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                         dtype=np.result_type(w.dtype, dy.dtype))
     d2 = _as_rows(dy, groups, dt)
     dcol = _scratch(xp, "dcol", (groups, wm.shape[2], d2.shape[2]), dt)
     if groups > 1:
