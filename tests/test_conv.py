@@ -370,3 +370,22 @@ def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
         assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), pw, px, nsample=10)
     for a, b in zip(out[1], out[10 ** 9]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("o", [dict(), dict(padding=(1, 2), stride=(2, 1), dilation=(1, 2),
+                                            alpha=2.0), dict(padding=1, stride=2)])
+def test_instance_inner_col2im_agrees(monkeypatch, o):
+    # conv_backward_x sums along the instances for narrow outputs; both ways agree
+    from knetpy.ops import _host_conv as hc
+    w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
+    w3, x3 = rs.randn(3, 2, 2, 2, 2), Param(rs.randn(2, 2, 4, 5, 3))
+    out = {}
+    for width in (10 ** 9, 0):
+        monkeypatch.setattr(hc, "N_LAST_WIDTH", width)
+        pw, px = Param(w), Param(x)
+        r = diff(lambda: np.sum(np.sin(conv4(pw, px, **o))))
+        out[width] = [grad(r, pw), grad(r, px), deconv4(w, conv4(w, x, **o), **o)]
+        assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), pw, px, nsample=10)
+        assert gcheck(lambda b: np.sum(np.tanh(conv4(w3, b, padding=1))), x3, nsample=10)
+    for a, b in zip(out[0], out[10 ** 9]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

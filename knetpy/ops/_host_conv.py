@@ -209,23 +209,40 @@ def col2im_nd(col, xshape, ksize, padding, stride, dilation, dtype=None):
     entries that were read from it.  Loops over the kernel offsets only.
     The result is a fresh array of ``dtype`` (col's by default).
     """
+    return _col2im(col, xshape, ksize, padding, stride, dilation, dtype, n_last=False)
+
+
+def _col2im(col, xshape, ksize, padding, stride, dilation, dtype, n_last):
+    """col2im_nd; with ``n_last`` the columns are ordered (pixel, instance)
+    instead of (instance, pixel), and the sums run with the instance axis
+    innermost (long contiguous runs when the images are small)."""
     xp = array_module(col)
     N, C = xshape[:2]
     S = tuple(xshape[2:])
     out = tuple(out_size(n, k, p, s, d) for n, k, p, s, d in
                 zip(S, ksize, padding, stride, dilation))
-    col = col.reshape((C,) + tuple(ksize) + (N,) + out)
-    # accumulate in (C, N, *Spad) order, which matches col's (C, ..., N, *out) order
-    acc = _scratch(xp, "col2im", (C, N) + tuple(n + 2 * p for n, p in zip(S, padding)),
-                   col.dtype)
+    spad = tuple(n + 2 * p for n, p in zip(S, padding))
+    everything = slice(None)
+    if n_last:
+        col = col.reshape((C,) + tuple(ksize) + out + (N,))
+        acc = _scratch(xp, "col2im", (C,) + spad + (N,), col.dtype)
+        at = (everything,), (everything,)
+    else:
+        # accumulate in (C, N, *Spad) order, which matches col's (C, ..., N, *out) order
+        col = col.reshape((C,) + tuple(ksize) + (N,) + out)
+        acc = _scratch(xp, "col2im", (C, N) + spad, col.dtype)
+        at = (everything, everything), ()
     acc.fill(0)
     for offset in np.ndindex(*ksize):
         sl = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
                    for i, d, s, o in zip(offset, dilation, stride, out))
-        acc[(slice(None), slice(None)) + sl] += col[(slice(None),) + offset]
+        acc[at[0] + sl + at[1]] += col[(everything,) + offset]
     crop = tuple(slice(p, p + n) for n, p in zip(S, padding))
     dx = xp.empty(tuple(xshape), dtype=col.dtype if dtype is None else dtype)
-    dx[...] = acc[(slice(None), slice(None)) + crop].swapaxes(0, 1)
+    if n_last:
+        dx[...] = xp.moveaxis(acc[(everything,) + crop + (everything,)], -1, 0)
+    else:
+        dx[...] = acc[(everything, everything) + crop].swapaxes(0, 1)
     return dx
 
 
@@ -254,6 +271,7 @@ def _weights(w, mode, alpha, groups, dt):
 
 
 PER_INSTANCE_PIXELS = 128
+N_LAST_WIDTH = 16      # dx of outputs narrower than this: col2im along the instances
 
 
 def _per_instance(xp, groups, P, dtype, dt):
@@ -336,6 +354,14 @@ def conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha, group
         np.matmul(wm[0].T, dy.reshape(N, O, P), out=dcol.transpose(1, 0, 2))
         return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
                          dtype=np.result_type(w.dtype, dy.dtype))
+    if xp is np and groups == 1 and dy.shape[-1] < N_LAST_WIDTH:
+        # small images: the sums of col2im run along the instances
+        d2 = _scratch(xp, "rows", (O, P, N), dt)
+        d2[...] = dy.reshape(N, O, P).transpose(1, 2, 0)
+        dcol = _scratch(xp, "dcol", (wm.shape[2], P * N), dt)
+        np.matmul(wm[0].T, d2.reshape(O, -1), out=dcol)
+        return _col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                       np.result_type(w.dtype, dy.dtype), n_last=True)
     d2 = _as_rows(dy, groups, dt)
     dcol = _scratch(xp, "dcol", (groups, wm.shape[2], d2.shape[2]), dt)
     if groups > 1:
