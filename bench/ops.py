@@ -4,14 +4,14 @@ Each row times one training step of a single operation (the loss is sum(y);
 gradients w.r.t. every input are computed), knetpy and torch in the same run,
 as the best of several repetitions after a warm-up (conv and pool alternate
 knetpy and torch repetitions, so a busy machine slows both alike), and prints
-ratio = knetpy time / torch time (below 1 means knetpy is faster).
+the ratios knetpy time / torch time (below 1 means knetpy is faster) of wall
+time and of process CPU time.  By default every row runs twice, in a child
+process with 1 thread each (OpenBLAS and torch) and in one with 2 threads
+each (thread counts must be fixed before numpy loads OpenBLAS).
 
-    .venv/bin/python bench/ops.py            # all rows
-    .venv/bin/python bench/ops.py conv pool  # some rows (conv, pool, lstm)
-    .venv/bin/python bench/ops.py --one-thread conv pool
-        # both sides on one thread, conv and pool timed by process CPU time
-        # (steadier on a machine shared with other jobs; the LSTM row of
-        # bench/ops_lstm.py keeps wall time)
+    .venv/bin/python bench/ops.py              # all rows, 1 and 2 threads
+    .venv/bin/python bench/ops.py conv pool    # some rows (conv, pool, lstm)
+    .venv/bin/python bench/ops.py --threads 1 pool   # one thread count only
 
 Sizes: conv 64x3x32x32 input, 64x3x5x5 filters (cross-correlation, as torch);
 pool 64x64x28x28 input, 2x2 max and 3x3/stride 2/padding 1 average; LSTM
@@ -21,31 +21,42 @@ import os
 import sys
 import time
 
-ONE_THREAD = "--one-thread" in sys.argv
-if ONE_THREAD:        # must be set before numpy loads OpenBLAS
+THREADS = None
+if "--one-thread" in sys.argv:       # the older spelling of --threads 1
+    _i = sys.argv.index("--one-thread")
+    sys.argv[_i:_i + 1] = ["--threads", "1"]
+if "--threads" in sys.argv:          # must be set before numpy loads OpenBLAS
+    THREADS = int(sys.argv[sys.argv.index("--threads") + 1])
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_var] = "1"
+        os.environ[_var] = str(THREADS)
+
+import subprocess  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
+def _clock():
+    return time.perf_counter(), time.process_time()
+
+
 def _best_pair(k, t, reps):
-    """(best knetpy time, best torch time), the two alternating so that a busy
-    machine slows both alike."""
-    clock = time.process_time if ONE_THREAD else time.perf_counter
+    """((best knetpy wall, best knetpy CPU), (best torch wall, best torch CPU)),
+    the two alternating so that a busy machine slows both alike."""
     k()
     t()
-    bk = bt = float("inf")
+    bk = [float("inf")] * 2
+    bt = [float("inf")] * 2
     for _ in range(reps):
-        t0 = clock()
+        c0 = _clock()
         k()
-        t1 = clock()
+        c1 = _clock()
         t()
-        t2 = clock()
-        bk, bt = min(bk, t1 - t0), min(bt, t2 - t1)
-    return bk, bt
+        c2 = _clock()
+        bk = [min(b, e - s) for b, s, e in zip(bk, c0, c1)]
+        bt = [min(b, e - s) for b, s, e in zip(bt, c1, c2)]
+    return tuple(bk), tuple(bt)
 
 
 def _knetpy_step(fn, *arrays):
@@ -99,33 +110,45 @@ def pool_rows(reps=10):
 
 def lstm_rows(reps=5):
     import ops_lstm
-    return ops_lstm.run(reps)
+    return [(name, (k, k), (t, t)) for name, k, t in ops_lstm.run(reps)]
 
 
 ROWS = {"conv": conv_rows, "pool": pool_rows, "lstm": lstm_rows}
 
 
 def run(which=("conv", "pool", "lstm")):
-    """[(name, knetpy_seconds, torch_seconds)] for the chosen groups of rows."""
+    """[(name, (knetpy wall, CPU), (torch wall, CPU))] for the chosen groups of rows."""
     out = []
     for key in which:
         out += ROWS[key]()
     return out
 
 
+def _report(which):
+    import torch
+    torch.set_num_threads(THREADS)
+    print(f"== {THREADS} thread(s) each: torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), numpy {np.__version__}", flush=True)
+    for name, k, t in run(which):
+        print(f"{name}: knetpy {k[0] * 1e3:.1f} ms, torch {t[0] * 1e3:.1f} ms, wall ratio "
+              f"{k[0] / t[0]:.2f}x, CPU ratio {k[1] / t[1]:.2f}x", flush=True)
+
+
 def main(argv):
-    which = [a for a in argv if a != "--one-thread"] or list(ROWS)
+    args = list(argv)
+    if "--threads" in args:
+        i = args.index("--threads")
+        del args[i:i + 2]
+    which = args or list(ROWS)
     bad = [w for w in which if w not in ROWS]
     if bad:
         raise SystemExit(f"bench/ops.py: unknown rows {bad}; choose from {list(ROWS)}")
-    import torch
-    if ONE_THREAD:
-        torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}"
-          + ("; one thread each, process CPU time" if ONE_THREAD else ""))
-    for name, k, t in run(which):
-        print(f"{name}: knetpy {k * 1e3:.1f} ms, torch {t * 1e3:.1f} ms, ratio {k / t:.2f}x",
-              flush=True)
+    if THREADS is not None:
+        _report(which)
+        return
+    for n in (1, 2):
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--threads", str(n)] + which,
+                       check=True)
 
 
 if __name__ == "__main__":

@@ -305,3 +305,87 @@ def test_results_do_not_share_the_work_arrays():
         conv4(w2, x2, padding=1), grad(r2, q), grad(r2, p)
     for a, b in zip((y, gw, gx), keep):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------- swapped arguments, host kernels
+@pytest.mark.parametrize("w,x", [
+    (np.ones((8, 3, 28, 28)), np.ones((16, 3, 5, 5))),     # images passed as filters
+    (np.ones((2, 2, 9, 9)), np.ones((4, 2, 3, 3))),
+])
+def test_swapped_arguments_are_named(w, x):
+    with pytest.raises(ValueError, match="look swapped"):
+        conv4(w, x)
+    with pytest.raises(ValueError, match="look swapped"):
+        conv4(np.ones((2, 4, 9, 9)), np.ones((6, 2, 3, 3)), groups=2)   # channels, too
+
+
+def test_big_kernel_with_padding_is_not_called_swapped():
+    # a 5x5 kernel on a 3x3 image fits with padding 2: no error at all
+    assert conv4(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), padding=2).shape == (1, 1, 3, 3)
+    with pytest.raises(ValueError, match="bigger than"):
+        conv4(np.ones((1, 1, 5, 2)), np.ones((2, 1, 3, 3)))   # fits neither way
+
+
+@pytest.mark.parametrize("k,pad,stride,dil", [(3, 1, 1, 1), (2, 0, 2, 1), (3, 2, 2, 2),
+                                              ((2, 3), (1, 0), (1, 2), (2, 1))])
+def test_host_im2col_col2im_match_kernel_backend(k, pad, stride, dil):
+    # the numpy bodies have the kernel backend's signature and layout
+    from knetpy.backends.emulator import emulated_backend
+    from knetpy.ops import _host_conv as hc
+    be = emulated_backend(block=64, max_blocks=4)
+    kh, kw = (k, k) if np.isscalar(k) else k
+    x = rs.randn(2, 3, 7, 6)
+    col = hc.im2col(x, kh, kw, pad, stride, dil)
+    np.testing.assert_array_equal(col, be.im2col(x, kh, kw, pad, stride, dil))
+    c = rs.randn(*col.shape)
+    np.testing.assert_allclose(hc.col2im(c, x.shape, kh, kw, pad, stride, dil),
+                               be.col2im(c, x.shape, kh, kw, pad, stride, dil), rtol=1e-12)
+
+
+def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
+    from knetpy.ops import _host_conv as hc
+    calls = []
+    real = hc.im2col_nd
+    monkeypatch.setattr(hc, "im2col_nd", lambda *a, **k: calls.append(1) or real(*a, **k))
+    w, x = Param(rs.randn(4, 2, 3, 3)), Param(rs.randn(2, 2, 6, 5))
+    r = diff(lambda: np.sum(conv4(w, x, padding=1, stride=(1, 2)) ** 2))
+    gw = grad(r, w)
+    assert len(calls) == 1                  # one im2col per convolution, forward and dw
+    calls.clear()
+    r0 = diff(lambda: np.sum(conv4(w, x, padding=1, stride=(1, 2)) ** 2))
+    hc.clear_scratch()                      # nothing kept: dw builds the columns again
+    np.testing.assert_allclose(grad(r0, w), gw, rtol=1e-12)
+
+
+@pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5)])
+def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
+    from knetpy.ops import _host_conv as hc
+    w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
+    out = {}
+    for pixels in (1, 10 ** 9):
+        monkeypatch.setattr(hc, "PER_INSTANCE_PIXELS", pixels)
+        pw, px = Param(w), Param(x)
+        r = diff(lambda: np.sum(np.sin(conv4(pw, px, **o))))
+        out[pixels] = [np.asarray(r.value), grad(r, pw), grad(r, px)]
+        assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), pw, px, nsample=10)
+    for a, b in zip(out[1], out[10 ** 9]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("o", [dict(), dict(padding=(1, 2), stride=(2, 1), dilation=(1, 2),
+                                            alpha=2.0), dict(padding=1, stride=2)])
+def test_instance_inner_col2im_agrees(monkeypatch, o):
+    # conv_backward_x sums along the instances for narrow outputs; both ways agree
+    from knetpy.ops import _host_conv as hc
+    w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
+    w3, x3 = rs.randn(3, 2, 2, 2, 2), Param(rs.randn(2, 2, 4, 5, 3))
+    out = {}
+    for width in (10 ** 9, 0):
+        monkeypatch.setattr(hc, "N_LAST_WIDTH", width)
+        pw, px = Param(w), Param(x)
+        r = diff(lambda: np.sum(np.sin(conv4(pw, px, **o))))
+        out[width] = [grad(r, pw), grad(r, px), deconv4(w, conv4(w, x, **o), **o)]
+        assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), pw, px, nsample=10)
+        assert gcheck(lambda b: np.sum(np.tanh(conv4(w3, b, padding=1))), x3, nsample=10)
+    for a, b in zip(out[0], out[10 ** 9]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -229,3 +229,65 @@ def test_knetarray():
 def test_errors(call, msg):
     with pytest.raises((ValueError, TypeError), match=msg):
         call()
+
+
+# ----------------------------------------------------------------- functional forms, host kernels
+def test_functional_pools_values_and_gradients():
+    from knetpy.ops.pool import lppool, maxpool, meanpool
+    x = rs.randn(2, 2, 6, 5)
+    # asymmetric padding and dilation, by explicit windows
+    xp = np.pad(x, [(0, 0), (0, 0), (1, 0), (0, 2)], constant_values=-np.inf)
+    want = np.stack([np.stack([xp[:, :, i:i + 3:2, j:j + 2].max(axis=(2, 3))
+                               for j in range(0, 6, 2)], -1) for i in range(0, 5)], -2)
+    np.testing.assert_allclose(maxpool(x, (2, 2), (1, 2), (1, 0, 0, 2), (2, 1)), want)
+    np.testing.assert_allclose(meanpool(x, (2, 2)), x[:, :, :6, :4].reshape(
+        2, 2, 3, 2, 2, 2).mean(axis=(3, 5)))
+    np.testing.assert_allclose(lppool(x[:, :, 0], (3,), p=3, stride=1)[0, 0],
+                               [(np.abs(x[0, 0, 0, j:j + 3]) ** 3).sum() ** (1 / 3)
+                                for j in range(3)])
+    px = Param(x)
+    assert gcheck(lambda u: np.sum(np.tanh(maxpool(u, (2, 3), 1, ((1, 0), (0, 1)), (2, 1)))), px)
+    assert gcheck(lambda u: np.sum(np.tanh(meanpool(u, (3, 2), (2, 1), (1, 2, 0, 1)))), px)
+    assert gcheck(lambda u: np.sum(np.sin(lppool(u, (2, 2), 2, 1, 0, (1, 2)))), px)
+    x3 = Param(rs.randn(1, 2, 4, 5, 4))
+    assert gcheck(lambda u: np.sum(np.tanh(maxpool(u, (2, 2, 3), 1, 1, (1, 2, 1)))), x3)
+    with pytest.raises(TypeError, match="pad"):
+        maxpool(x, (2, 2), pad=(1, 2, 3))
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        meanpool(x, (7, 2))
+
+
+@pytest.mark.parametrize("o", [dict(window=2), dict(window=3, stride=2, padding=1),
+                               dict(window=(2, 3), stride=(1, 2), padding=(1, 0))])
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_host_pool_matches_kernel_backend(o, mode):
+    from knetpy.backends.emulator import emulated_backend
+    from knetpy.ops import _host_pool as hp
+    be = emulated_backend(block=64, max_blocks=4)
+    x = rs.randn(2, 3, 7, 6)
+    y = hp.pool(x, mode=mode, **o)
+    np.testing.assert_allclose(y, be.pool(x, mode=mode, **o), rtol=1e-12)
+    dy = rs.randn(*y.shape)
+    np.testing.assert_allclose(hp.poolback(x, y, dy, mode=mode, **o),
+                               be.poolback(x, y, dy, mode=mode, **o), rtol=1e-12, atol=1e-15)
+
+
+def test_max_ties_go_to_the_first_cell_row_major():
+    # relu outputs tie at 0: the whole window's gradient goes to its first cell
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 1, 1] = x[0, 0, 0, 3] = x[0, 0, 1, 2] = 1.0
+    px = Param(x)
+    g = grad(lambda u: np.sum(pool(u, window=2)))(px)
+    want = np.zeros((4, 4))
+    want[2, 0] = want[2, 2] = want[1, 1] = want[0, 3] = 1.0     # [0, 3] before [1, 2]
+    np.testing.assert_array_equal(g[0, 0], want)
+
+
+def test_docstring_examples_of_the_conv_and_pool_modules_run():
+    import doctest
+    import importlib
+    for name in ("knetpy.ops._host_conv", "knetpy.ops._host_pool", "knetpy.ops.conv",
+                 "knetpy.ops.pool", "knetpy.layers.pooling", "knetpy.conv"):
+        result = doctest.testmod(importlib.import_module(name), extraglobs={"np": np},
+                                 optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, name

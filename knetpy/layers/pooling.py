@@ -1,9 +1,10 @@
 """pooling: max / mean / LP pooling layers, global and adaptive (NCHW, any number of
 spatial axes).
 
-Windows are gathered by indexing a padded, flattened copy of the input, so
-every pool is differentiable through the recorded indexing and reduction
-(including higher-order gradients).  Padding follows the conv layers: an int,
+The layers hold their configuration and call the pooling ops of
+``knetpy.ops.pool`` (``maxpool``, ``meanpool``, ``lppool``), the same
+primitives that Knet's ``pool`` uses, so gradients of every order come
+from there.  Padding follows the conv layers: an int,
 one int per spatial axis, ``2*D`` ints ``(lo_1, hi_1, lo_2, hi_2, ...)`` or
 ``SamePad()``.  Max pooling pads with -inf; mean pooling pads with zeros and
 divides by the full window size (padding counts, as NNlib and PyTorch's
@@ -15,6 +16,7 @@ import numpy as np
 
 from autograd.core import _raw
 
+from ..ops.pool import lppool, maxpool, meanpool
 from .base import Layer
 from .conv import SamePad, expand_pad, ntuple
 
@@ -33,42 +35,13 @@ def _spatial(x, D, fname):
     return s
 
 
-def windows(x, window, stride, pads, dilation, padval, fname="pool"):
-    """Gather every pooling window: ``(N, C, *out, K)`` with K = prod(window)."""
-    s = np.shape(_raw(x))
-    D = len(window)
-    if any(lo or hi for lo, hi in pads):
-        x = np.pad(x, [(0, 0), (0, 0)] + [tuple(p) for p in pads], constant_values=padval)
-    P = np.shape(_raw(x))[2:]
-    outs, idxs = [], []
-    for d in range(D):
-        keff = (window[d] - 1) * dilation[d] + 1
-        o = (P[d] - keff) // stride[d] + 1
-        if o < 1:
-            raise ValueError(f"{fname}: window {window} (dilation {dilation}) is larger than "
-                             f"the padded input {tuple(P)}")
-        outs.append(o)
-        idxs.append(np.arange(o)[:, None] * stride[d] + np.arange(window[d])[None, :] * dilation[d])
-    # flat index over the padded spatial block: shape out_1..out_D, k_1..k_D
-    flat = np.zeros((1,) * (2 * D), np.intp)
-    mult = 1
-    for d in reversed(range(D)):
-        shp = [1] * (2 * D)
-        shp[d], shp[D + d] = outs[d], window[d]
-        flat = flat + np.reshape(idxs[d], shp) * mult
-        mult *= P[d]
-    flat = np.reshape(flat, tuple(outs) + (-1,))
-    xf = np.reshape(x, (s[0], s[1], -1))
-    return xf[:, :, flat]
-
-
-def _reduce(kind, g, p, axis=-1, keepdims=False):
-    """Pool ``g`` over ``axis`` by ``kind``: "max", "mean" or "lp" (the p-norm)."""
+def _pool(kind, x, window, stride, pads, dilation, p):
+    """The pooling op of ``kind`` ("max", "mean" or "lp") on x."""
     if kind == "max":
-        return np.max(g, axis=axis, keepdims=keepdims)
+        return maxpool(x, window, stride, pads, dilation)
     if kind == "mean":
-        return np.mean(g, axis=axis, keepdims=keepdims)
-    return np.sum(np.abs(g) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+        return meanpool(x, window, stride, pads, dilation)
+    return lppool(x, window, p, stride, pads, dilation)
 
 
 def _check_p(p, fname):
@@ -97,9 +70,7 @@ class _Pool(Layer):
         fname = type(self).__name__
         _spatial(x, len(self.window), fname)
         pads = expand_pad(self.pad, self.window, self.dilation, self.stride, fname)
-        padval = -np.inf if self.kind == "max" else 0.0
-        g = windows(x, self.window, self.stride, pads, self.dilation, padval, fname)
-        return _reduce(self.kind, g, self.p)
+        return _pool(self.kind, x, self.window, self.stride, pads, self.dilation, self.p)
 
     def extra_repr(self):
         s = ", ".join(map(str, self.window))
@@ -155,8 +126,8 @@ class _Global(Layer):
 
     def __call__(self, x):
         s = _spatial(x, None, type(self).__name__)
-        axes = tuple(range(2, len(s)))
-        return _reduce(self.kind, x, self.p, axes, keepdims=True)
+        window = tuple(s[2:])
+        return _pool(self.kind, x, window, window, 0, 1, self.p)
 
     def extra_repr(self):
         return f"p={self.p}" if self.kind == "lp" else ""
@@ -219,8 +190,7 @@ class _Adaptive(Layer):
         fname = type(self).__name__
         s = _spatial(x, len(self.output_size), fname)
         window, stride = adaptive_window(s[2:], self.output_size, fname)
-        g = windows(x, window, stride, [(0, 0)] * len(window), (1,) * len(window), 0.0, fname)
-        return _reduce(self.kind, g, self.p)
+        return _pool(self.kind, x, window, stride, 0, 1, self.p)
 
     def extra_repr(self):
         s = f"{self.output_size}"

@@ -1,0 +1,407 @@
+"""Host (numpy) kernels of convolution: im2col, col2im and the three GEMM passes.
+
+These functions work on bare device arrays (numpy, or any array module
+``xp`` with numpy's ``pad``/``matmul``/``lib.stride_tricks.as_strided``) and
+record nothing; ``knetpy.ops.conv`` wraps them into differentiable primitives.
+
+Layout.  For x of shape ``(N, C, *S)`` (S = 2 or 3 spatial sizes) and a
+kernel of spatial size ``k``, the column matrix is
+
+    col[(c, i1, .., id), (n, o1, .., od)] = xpad[n, c, o*stride + i*dilation]
+
+of shape ``(C*prod(k), N*prod(out))``: rows run over (channel, kernel
+offset), columns over (instance, output pixel).  It is built as a single
+copy of a strided view of the padded input (no Python loop over pixels).
+With this layout the forward pass is ONE matrix product
+``w (O, C*prod(k)) @ col`` for all instances at once (batched over groups
+when ``groups > 1``), and both backward products are single GEMMs too:
+``dw = dy2 @ col.T`` and ``dcol = w.T @ dy2`` with ``dy2`` the output
+gradient as ``(O, N*prod(out))``.  col2im, the adjoint of im2col, loops only
+over the ``prod(k)`` kernel offsets, adding one strided slice each.
+
+Columns computed once.  While a gradient is being recorded, ``conv_forward``
+keeps the column matrix of its input (``keep=True``) and ``conv_backward_w``
+of the same input array object reuses it instead of building it again (an
+entry is used once, its memory then serves the next kept matrix; at most
+``KEEP_LIMIT`` bytes are kept, oldest dropped first).  A later forward pass
+over the same array replaces its entry; an input changed in place between
+a forward pass and its backward pass is not noticed (as everywhere on the
+tape, recorded inputs must not be changed in place).
+
+``im2col``/``col2im`` at the end have the kernel backend's 2-D signatures
+and per-instance layout ``(N, C*kh*kw, OH*OW)``, so that the numpy backend
+can use them as its bodies.
+
+``mode=0`` is convolution (the kernel is flipped), ``mode=1``
+cross-correlation; ``alpha`` scales the result.  All three passes take the
+same keywords, so that each is the adjoint of another (see ``knetpy.ops.conv``).
+"""
+import collections
+import threading
+import weakref
+
+import numpy as np
+
+__all__ = ["out_size", "conv_forward", "conv_backward_w", "conv_backward_x", "im2col_nd",
+           "col2im_nd", "im2col", "col2im", "array_module", "compute_dtype", "clear_scratch"]
+
+
+def array_module(a):
+    """The array module of ``a`` (numpy unless it is e.g. a CuPy array)."""
+    if isinstance(a, np.ndarray):
+        return np
+    mod = type(a).__module__.split(".")[0]
+    if mod == "cupy":
+        import cupy
+        return cupy
+    return np
+
+
+def compute_dtype(*arrays):
+    """The float dtype the kernels compute in: the result type of the
+    arrays, with float16 widened to float32."""
+    dt = np.result_type(*[a.dtype for a in arrays])
+    return np.dtype(np.float32) if dt == np.float16 else dt
+
+
+def out_size(size, k, padding, stride, dilation):
+    """Output length of one spatial axis: 1 + (size + 2p - d*(k-1) - 1) // s."""
+    return 1 + (size + 2 * padding - dilation * (k - 1) - 1) // stride
+
+
+def _pad(x, padding, fill=0):
+    """x with ``padding[d]`` cells of ``fill`` added on both sides of spatial
+    axis d (x itself when there is no padding)."""
+    if not any(padding):
+        return x
+    xp = array_module(x)
+    shape = x.shape[:2] + tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    out = xp.full(shape, fill, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(p, p + n) for n, p in
+                                           zip(x.shape[2:], padding))] = x
+    return out
+
+
+def _strided_windows(xpad, ksize, stride, dilation, out):
+    """A view of padded ``xpad`` (N, C, *S) with shape (C, *k, N, *out):
+    element [c, i, n, o] is xpad[n, c, o*stride + i*dilation]."""
+    xp = array_module(xpad)
+    st = xpad.strides
+    sp = st[2:]
+    shape = (xpad.shape[1],) + tuple(ksize) + (xpad.shape[0],) + tuple(out)
+    strides = ((st[1],) + tuple(s * d for s, d in zip(sp, dilation)) + (st[0],)
+               + tuple(s * t for s, t in zip(sp, stride)))
+    return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
+
+
+def _scratch(xp, name, shape, dtype):
+    """A temporary array for this thread, reused from call to call.
+
+    Large fresh arrays are expensive here: the allocator hands back new pages
+    that must be faulted in, which costs about as much as the copy that
+    fills them.  The work arrays of the passes (col matrices, transposed
+    gradients) are therefore kept per thread and per ``name``, up to
+    ``SCRATCH_LIMIT`` bytes each; results returned to callers are always
+    fresh arrays.  Device arrays (CuPy has its own memory pool) are not kept.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if xp is not np or nbytes > SCRATCH_LIMIT:
+        return xp.empty(shape, dtype=dtype)
+    bufs = _workspace.__dict__.setdefault("bufs", {})
+    buf = bufs.get(name)
+    if buf is None or buf.nbytes < nbytes:
+        buf = bufs[name] = np.empty(nbytes, dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+SCRATCH_LIMIT = 1 << 28
+_workspace = threading.local()
+
+
+def clear_scratch():
+    """Drop this thread's reusable work arrays and kept columns (they are
+    rebuilt when needed)."""
+    _workspace.__dict__.pop("bufs", None)
+    _workspace.__dict__.pop("kept", None)
+    _workspace.__dict__.pop("spares", None)
+
+
+KEEP_LIMIT = 1 << 29
+
+
+def _kept():
+    return _workspace.__dict__.setdefault("kept", collections.OrderedDict())
+
+
+def _keep(x, key, col, buf):
+    """Remember ``col`` (held in the bytes ``buf``) as the columns of array
+    ``x`` for geometry ``key``."""
+    kept = _kept()
+    kept[id(x)] = (weakref.ref(x), key, col, buf)
+    kept.move_to_end(id(x))
+    while sum(e[3].nbytes for e in kept.values()) > KEEP_LIMIT and len(kept) > 1:
+        kept.popitem(last=False)
+
+
+def _take(x, key):
+    """(columns, bytes) kept for array ``x`` and geometry ``key`` (removed
+    from the store), or (None, None)."""
+    kept = _kept()
+    e = kept.get(id(x))
+    if e is None or e[0]() is not x or e[1] != key:
+        return None, None
+    del kept[id(x)]
+    return e[2], e[3]
+
+
+def _spare(nbytes):
+    """Bytes for a kept column matrix: a used one given back by
+    ``_give_back`` when one is big enough (its pages are already in), else new."""
+    spares = _workspace.__dict__.setdefault("spares", [])
+    for i, b in enumerate(spares):
+        if b.nbytes >= nbytes:
+            return spares.pop(i)
+    return np.empty(nbytes, dtype=np.uint8)
+
+
+def _give_back(buf):
+    spares = _workspace.__dict__.setdefault("spares", [])
+    spares.append(buf)
+    while len(spares) > 4 or sum(b.nbytes for b in spares) > KEEP_LIMIT:
+        spares.pop(0)
+
+
+def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None):
+    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None) -> (col, out)
+
+    The column matrix of ``x`` (N, C, *S) described in the module docstring,
+    shape ``(C*prod(ksize), N*prod(out))``, C-contiguous, in ``dtype``
+    (x's by default), and the output spatial sizes ``out``.  With
+    ``scratch=True`` col lives in this thread's reusable workspace (valid
+    until the next call that uses it); with ``buf`` (a uint8 array big
+    enough) it lives there.
+
+    >>> col, out = im2col_nd(np.arange(9.).reshape(1, 1, 3, 3), (2, 2), (0, 0), (1, 1), (1, 1))
+    >>> col[:, 0], out
+    (array([0., 1., 3., 4.]), (2, 2))
+    """
+    xp = array_module(x)
+    out = tuple(out_size(n, k, p, s, d) for n, k, p, s, d in
+                zip(x.shape[2:], ksize, padding, stride, dilation))
+    xpad = xp.ascontiguousarray(_pad(x, padding))
+    view = _strided_windows(xpad, ksize, stride, dilation, out)
+    dtype = x.dtype if dtype is None else np.dtype(dtype)
+    if buf is not None:
+        col = buf[:int(np.prod(view.shape)) * dtype.itemsize].view(dtype).reshape(view.shape)
+    elif scratch:
+        col = _scratch(xp, "col", view.shape, dtype)
+    else:
+        col = xp.empty(view.shape, dtype)
+    col[...] = view
+    return col.reshape(x.shape[1] * int(np.prod(ksize)), x.shape[0] * int(np.prod(out))), out
+
+
+def col2im_nd(col, xshape, ksize, padding, stride, dilation, dtype=None):
+    """col2im_nd(col, xshape, ksize, padding, stride, dilation, dtype=None) -> array of ``xshape``
+
+    The adjoint of ``im2col_nd``: every input cell receives the sum of the col
+    entries that were read from it.  Loops over the kernel offsets only.
+    The result is a fresh array of ``dtype`` (col's by default).
+    """
+    return _col2im(col, xshape, ksize, padding, stride, dilation, dtype, n_last=False)
+
+
+def _col2im(col, xshape, ksize, padding, stride, dilation, dtype, n_last):
+    """col2im_nd; with ``n_last`` the columns are ordered (pixel, instance)
+    instead of (instance, pixel), and the sums run with the instance axis
+    innermost (long contiguous runs when the images are small)."""
+    xp = array_module(col)
+    N, C = xshape[:2]
+    S = tuple(xshape[2:])
+    out = tuple(out_size(n, k, p, s, d) for n, k, p, s, d in
+                zip(S, ksize, padding, stride, dilation))
+    spad = tuple(n + 2 * p for n, p in zip(S, padding))
+    everything = slice(None)
+    if n_last:
+        col = col.reshape((C,) + tuple(ksize) + out + (N,))
+        acc = _scratch(xp, "col2im", (C,) + spad + (N,), col.dtype)
+        at = (everything,), (everything,)
+    else:
+        # accumulate in (C, N, *Spad) order, which matches col's (C, ..., N, *out) order
+        col = col.reshape((C,) + tuple(ksize) + (N,) + out)
+        acc = _scratch(xp, "col2im", (C, N) + spad, col.dtype)
+        at = (everything, everything), ()
+    acc.fill(0)
+    for offset in np.ndindex(*ksize):
+        sl = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                   for i, d, s, o in zip(offset, dilation, stride, out))
+        acc[at[0] + sl + at[1]] += col[(everything,) + offset]
+    crop = tuple(slice(p, p + n) for n, p in zip(S, padding))
+    dx = xp.empty(tuple(xshape), dtype=col.dtype if dtype is None else dtype)
+    if n_last:
+        dx[...] = xp.moveaxis(acc[(everything,) + crop + (everything,)], -1, 0)
+    else:
+        dx[...] = acc[(everything, everything) + crop].swapaxes(0, 1)
+    return dx
+
+
+def _flip(w, mode):
+    """w with its spatial axes reversed for mode 0 (true convolution)."""
+    if mode == 0:
+        return w[(slice(None), slice(None)) + (slice(None, None, -1),) * (w.ndim - 2)]
+    return w
+
+
+def _as_rows(dy, groups, dtype):
+    """Output gradient (N, O, *out) as (groups, O/groups, N*prod(out)), in scratch."""
+    xp = array_module(dy)
+    N, O = dy.shape[:2]
+    d2 = _scratch(xp, "rows", (O, N, int(np.prod(dy.shape[2:]))), dtype)
+    d2[...] = dy.reshape(N, O, -1).swapaxes(0, 1)
+    return d2.reshape(groups, O // groups, -1)
+
+
+def _weights(w, mode, alpha, groups, dt):
+    """w as (groups, O/groups, C/groups*prod(k)) in dt, flipped for mode 0, times alpha."""
+    wm = _flip(w, mode).astype(dt, copy=True).reshape(groups, w.shape[0] // groups, -1)
+    if alpha != 1:
+        wm *= dt.type(alpha)
+    return wm
+
+
+PER_INSTANCE_PIXELS = 128
+N_LAST_WIDTH = 16      # dx of outputs narrower than this: col2im along the instances
+
+
+def _per_instance(xp, groups, P, dtype, dt):
+    """True when the forward and dx products run as one GEMM per instance
+    (batched matmul on strided views) rather than one big GEMM plus a
+    transpose: measured faster with OpenBLAS once an instance has at least
+    ``PER_INSTANCE_PIXELS`` output pixels (LeNet's first layer, CIFAR-size
+    images), slower below (LeNet's second layer)."""
+    return xp is np and groups == 1 and P >= PER_INSTANCE_PIXELS and dtype == dt
+
+
+def conv_forward(w, x, padding, stride, dilation, mode, alpha, groups, keep=False):
+    """y = alpha * conv(w, x): x (N, C, *S), w (O, C/groups, *k) -> (N, O, *out).
+    ``keep=True`` keeps x's columns for ``conv_backward_w``."""
+    xp = array_module(x)
+    dt = compute_dtype(w, x)
+    O, N = w.shape[0], x.shape[0]
+    buf = None
+    if keep and xp is np:
+        P = int(np.prod([out_size(n, k, p, s, d) for n, k, p, s, d in
+                         zip(x.shape[2:], w.shape[2:], padding, stride, dilation)]))
+        buf = _spare(x.shape[1] * int(np.prod(w.shape[2:])) * N * P * dt.itemsize)
+    col, out = im2col_nd(x, w.shape[2:], padding, stride, dilation, dt, scratch=True, buf=buf)
+    if buf is not None:
+        _keep(x, (tuple(w.shape[2:]), padding, stride, dilation, dt), col, buf)
+    wm = _weights(w, mode, alpha, groups, dt)
+    P = int(np.prod(out))
+    ydt = np.result_type(w.dtype, x.dtype)
+    if _per_instance(xp, groups, P, ydt, dt):
+        # one GEMM per instance straight into y: no transpose of the result
+        y = np.empty((N, O) + out, dtype=ydt)
+        np.matmul(wm[0], col.reshape(-1, N, P).transpose(1, 0, 2), out=y.reshape(N, O, P))
+        return y
+    prod = _scratch(xp, "gemm", (groups, O // groups, col.shape[1]), dt)
+    if groups > 1:
+        xp.matmul(wm, col.reshape(groups, wm.shape[2], -1), out=prod)
+    else:
+        xp.matmul(wm[0], col, out=prod[0])
+    y = xp.empty((N, O) + out, dtype=np.result_type(w.dtype, x.dtype))
+    y[...] = prod.reshape((O, N) + out).swapaxes(0, 1)
+    return y
+
+
+def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, groups):
+    """dw = alpha * sum over instances and pixels of dy times the input patch:
+    the gradient of ``conv_forward`` with respect to w, of shape ``wshape``."""
+    xp = array_module(dy)
+    dt = compute_dtype(x, dy)
+    col, buf = _take(x, (tuple(wshape[2:]), padding, stride, dilation, dt)) if xp is np \
+        else (None, None)
+    if col is None:
+        col, _ = im2col_nd(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True)
+    d2 = _as_rows(dy, groups, dt)
+    # computed as (col @ dy^T)^T: OpenBLAS is many times slower at dy @ col^T,
+    # whose inner dimension N*prod(out) is huge next to the two outer ones
+    if groups > 1:
+        dw = xp.matmul(col.reshape(groups, col.shape[0] // groups, -1),
+                       d2.swapaxes(1, 2)).swapaxes(1, 2)
+    else:
+        dw = (col @ d2[0].T).T
+    if buf is not None:
+        _give_back(buf)
+    dw = dw.reshape(wshape)
+    if alpha != 1:
+        dw *= dt.type(alpha)
+    return xp.ascontiguousarray(_flip(dw, mode), dtype=np.result_type(x.dtype, dy.dtype))
+
+
+def conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha, groups):
+    """dx = alpha * (the transposed convolution of dy with w): the gradient of
+    ``conv_forward`` with respect to x, of shape ``xshape``."""
+    xp = array_module(dy)
+    dt = compute_dtype(w, dy)
+    wm = _weights(w, mode, alpha, groups, dt)
+    N, O = dy.shape[:2]
+    P = int(np.prod(dy.shape[2:]))
+    if _per_instance(xp, groups, P, dy.dtype, dt):
+        # one GEMM per instance reading dy as it is: no transpose of dy
+        dcol = _scratch(xp, "dcol", (wm.shape[2], N, P), dt)
+        np.matmul(wm[0].T, dy.reshape(N, O, P), out=dcol.transpose(1, 0, 2))
+        return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                         dtype=np.result_type(w.dtype, dy.dtype))
+    if xp is np and groups == 1 and dy.shape[-1] < N_LAST_WIDTH:
+        # small images: the sums of col2im run along the instances
+        d2 = _scratch(xp, "rows", (O, P, N), dt)
+        d2[...] = dy.reshape(N, O, P).transpose(1, 2, 0)
+        dcol = _scratch(xp, "dcol", (wm.shape[2], P * N), dt)
+        np.matmul(wm[0].T, d2.reshape(O, -1), out=dcol)
+        return _col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                       np.result_type(w.dtype, dy.dtype), n_last=True)
+    d2 = _as_rows(dy, groups, dt)
+    dcol = _scratch(xp, "dcol", (groups, wm.shape[2], d2.shape[2]), dt)
+    if groups > 1:
+        xp.matmul(wm.swapaxes(1, 2), d2, out=dcol)
+    else:
+        xp.matmul(wm[0].T, d2[0], out=dcol[0])
+    return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                     dtype=np.result_type(w.dtype, dy.dtype))
+
+
+# ------------------------------------------------------------------ backend signatures
+def _pair(v):
+    return (int(v), int(v)) if np.isscalar(v) else tuple(int(a) for a in v)
+
+
+def im2col(x, kh, kw, padding=0, stride=1, dilation=1):
+    """im2col(x, kh, kw, padding=0, stride=1, dilation=1) -> col of shape
+    (N, C*kh*kw, OH*OW) with the image patches of NCHW ``x`` as columns (the
+    kernel backend's signature and layout).
+
+    >>> im2col(np.arange(9.).reshape(1, 1, 3, 3), 2, 2)[0, :, 0]
+    array([0., 1., 3., 4.])
+    """
+    N, C = x.shape[:2]
+    col, out = im2col_nd(x, (kh, kw), _pair(padding), _pair(stride), _pair(dilation))
+    P = int(np.prod(out))
+    return np.ascontiguousarray(col.reshape(C * kh * kw, N, P).swapaxes(0, 1))
+
+
+def col2im(col, x_shape, kh, kw, padding=0, stride=1, dilation=1):
+    """col2im(col, x_shape, kh, kw, padding=0, stride=1, dilation=1) -> NCHW
+    array of ``x_shape``: the adjoint of ``im2col`` (each pixel sums the
+    patch entries that read it; the kernel backend's signature).
+
+    >>> col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2, 2)[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    N = x_shape[0]
+    c2 = np.ascontiguousarray(col.swapaxes(0, 1)).reshape(col.shape[1], N * col.shape[2])
+    return col2im_nd(c2, tuple(x_shape), (kh, kw), _pair(padding), _pair(stride),
+                     _pair(dilation))
