@@ -336,10 +336,10 @@ def test_host_im2col_col2im_match_kernel_backend(k, pad, stride, dil):
     kh, kw = (k, k) if np.isscalar(k) else k
     x = rs.randn(2, 3, 7, 6)
     col = hc.im2col(x, kh, kw, pad, stride, dil)
-    np.testing.assert_array_equal(col, be.im2col(x, kh, kw, pad, stride, dil))
+    np.testing.assert_array_equal(col, be.im2col(x, (kh, kw), pad, stride, dil))
     c = rs.randn(*col.shape)
     np.testing.assert_allclose(hc.col2im(c, x.shape, kh, kw, pad, stride, dil),
-                               be.col2im(c, x.shape, kh, kw, pad, stride, dil), rtol=1e-12)
+                               be.col2im(c, x.shape, (kh, kw), pad, stride, dil), rtol=1e-12)
 
 
 def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
