@@ -69,6 +69,21 @@ def _sigm_into(x, out):
     np.reciprocal(out, out=out)
 
 
+_LSTM_ROWS = {}
+
+
+def _lstm_rows(H, dt):
+    """(scale, shift) rows of 4H for one tanh pass over the LSTM gates: 1/2 and
+    1/2 on the sigmoid gates i, f, o, 1 and 0 on the tanh gate n (cached)."""
+    key = (int(H), np.dtype(dt))
+    rows = _LSTM_ROWS.get(key)
+    if rows is None:
+        scale, shift = np.full(4 * H, 0.5, dt), np.full(4 * H, 0.5, dt)
+        scale[2 * H:3 * H], shift[2 * H:3 * H] = 1, 0
+        rows = _LSTM_ROWS[key] = (scale, shift)
+    return rows
+
+
 def _split(a, k, H):
     return [a[:, j * H:(j + 1) * H] for j in range(k)]
 
@@ -200,9 +215,11 @@ class NNKernels:
         B, H = np.shape(c0)
         self._cell_shapes("lstm", B, H, g=(g, 4), c0=(c0, 1))
         h, c, act = self._cell_out("lstm", out, B, H, np.result_type(g, c0), (1, 1, 4))
-        _sigm_into(g[:, :2 * H], act[:, :2 * H])          # i, f
-        _sigm_into(g[:, 3 * H:], act[:, 3 * H:])          # o
-        np.tanh(g[:, 2 * H:3 * H], out=act[:, 2 * H:3 * H])
+        scale, shift = _lstm_rows(H, act.dtype)     # i, f, o: sigm(x) = tanh(x/2)/2 + 1/2
+        np.multiply(g, scale, out=act)
+        np.tanh(act, out=act)
+        act *= scale
+        act += shift
         i, f, n, o = _split(act, 4, H)
         np.multiply(i, n, out=h)                          # h: scratch for i*n
         np.multiply(f, c0, out=c)

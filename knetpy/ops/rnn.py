@@ -147,8 +147,8 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     out = xp.empty(((N + B0 * (2 if lstm else 1)) * H,), dt)
     s = _Saved(P, R, out[:N * H].reshape(N, H), P.zeros((B0, H), dt) if h0 is None else h0)
     Y, Rt, tmph = s.Y, xp.ascontiguousarray(R.T), xp.empty((B0, H), dt)
-    if lstm:      # A: the gate pre-activations x W + biases, activated in place step by step
-        s.A = be.binary("add", xw, be.binary("add", bW, bR))
+    if lstm:      # A: the gate pre-activations, activated in place step by step
+        s.A, bsum = xp.empty((N, GH), dt), be.binary("add", bW, bR)
         s.C = xp.empty((N, H), dt)
         s.cz = P.zeros((B0, H), dt) if c0 is None else c0
         tmpc = xp.empty((B0, H), dt)
@@ -163,7 +163,8 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
         hr = be.matmul(hp, Rt)                  # (n, G*H)
         if lstm:
             g = s.A[rows]
-            g += hr
+            xp.add(hr, xw[rows], out=g)
+            g += bsum
             be.lstm(g, ws.prev(s.C, s.cz, t, p, tmpc, 0, n), out=(Y[rows], s.C[rows], g))
         elif gru:
             gh = be.binary("add", hr, bR)
