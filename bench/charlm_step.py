@@ -108,7 +108,7 @@ def profile(steps):
     import pstats
     k = knetpy_model()
     k(1)
-    pr = cProfile.Profile()
+    pr = cProfile.Profile(time.process_time)
     pr.enable()
     k(steps)
     pr.disable()

@@ -162,10 +162,9 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
         hp = ws.prev(Y, s.hz, t, p, tmph, 0, n)
         hr = be.matmul(hp, Rt)                  # (n, G*H)
         if lstm:
-            g = s.A[rows]
-            xp.add(hr, xw[rows], out=g)
-            g += bsum
-            be.lstm(g, ws.prev(s.C, s.cz, t, p, tmpc, 0, n), out=(Y[rows], s.C[rows], g))
+            hr += xw[rows]                      # the gates, summed where the GEMM left them
+            hr += bsum
+            be.lstm(hr, ws.prev(s.C, s.cz, t, p, tmpc, 0, n), out=(Y[rows], s.C[rows], s.A[rows]))
         elif gru:
             gh = be.binary("add", hr, bR)
             h, act = be.gru(xb[rows], gh, hp)
@@ -240,6 +239,7 @@ def _backward(dy, h0, c0, ws):
     tmp, tmpd = xp.empty((B0, H), dt), xp.empty((B0, H), dt)
     dG = xp.empty((N, GH), dt)
     dGx = xp.empty((N, GH), dt) if gru else dG
+    dbs = P.zeros((GH,), dt) if lstm else None       # bias gradient, summed step by step
     for t, p in reversed(list(ws.steps())):
         n, rows = bs[t], ws.rows(t)
         dh = dhs[:n] if dY is None else xp.add(dY[rows], dhs[:n], out=tmpd[:n])
@@ -247,6 +247,7 @@ def _backward(dy, h0, c0, ws):
             d = dG[rows]
             be.lstmback(s.A[rows], ws.prev(s.C, s.cz, t, p, tmp, 0, n), s.C[rows], dh,
                         dcs[:n], out=(d, dcs[:n]))
+            dbs += be.reduce("sum", d, 0, False)
             dhs[:n] = be.matmul(d, R)
         elif gru:
             dgx, d, dhp = be.gruback(s.A[rows], s.GH[rows], ws.prev(Y, s.hz, t, p, tmp, 0, n),
@@ -258,7 +259,7 @@ def _backward(dy, h0, c0, ws):
             dG[rows] = d
             dhs[:n] = be.matmul(d, R)
     dR = _state_product(be, xp, dG, s, h0 is not None, ws)
-    dbW = be.reduce("sum", dGx, 0, False)
+    dbW = be.reduce("sum", dGx, 0, False) if dbs is None else dbs
     dbR = be.reduce("sum", dG, 0, False) if gru else dbW.copy()
     grads = (dGx, dR, dbW, dbR, dhs if h0 is not None else None,
              dcs if lstm and c0 is not None else None)
