@@ -9,10 +9,12 @@ the backward pass through time are written once, against the backend
 contract (``knetpy.backends.base.Backend``): the backend of the arrays
 (``Place``: the first KnetArray's ``.backend``, numpy otherwise) computes the
 GEMMs (``matmul``), the cells, the activations and the sums; its array module
-``xp`` holds the buffers.  LSTM steps work in place: the gates of step t are
-activated inside the saved (N, 4H) buffer and the cell writes h and c
-straight into the outputs (the cells' ``out=``).  The weight gradient of
-``R`` is one GEMM over all steps at the end.  The backward is not itself
+``xp`` holds the buffers.  An LSTM step sums its gate pre-activations in the
+GEMM's output and the cell writes h, c and the activated gates straight into
+the layer's buffers (the cells' ``out=``); backwards, the cell writes the
+step's rows of the gate gradient and updates the cell gradient in place, and
+the bias gradient is summed step by step.  The gradient of ``R`` is one GEMM
+over all steps at the end.  The backward is not itself
 recorded, so second derivatives through an RNN are not supported (a clear
 error says so).
 """
@@ -147,7 +149,7 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     out = xp.empty(((N + B0 * (2 if lstm else 1)) * H,), dt)
     s = _Saved(P, R, out[:N * H].reshape(N, H), P.zeros((B0, H), dt) if h0 is None else h0)
     Y, Rt, tmph = s.Y, xp.ascontiguousarray(R.T), xp.empty((B0, H), dt)
-    if lstm:      # A: the gate pre-activations, activated in place step by step
+    if lstm:      # A: the activated gates of every step, C: the cells
         s.A, bsum = xp.empty((N, GH), dt), be.binary("add", bW, bR)
         s.C = xp.empty((N, H), dt)
         s.cz = P.zeros((B0, H), dt) if c0 is None else c0
