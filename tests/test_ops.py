@@ -1,6 +1,7 @@
 """knetpy.ops: the docstring examples of every op module, and the host RNN cells
-(knetpy.ops.rnn_cells) against finite differences and against the kernel
-backend's cells (the CUDA source run by the CPU emulator)."""
+(the numpy backend's lstm/gru bodies, the one host copy the recurrence calls)
+against finite differences and against the kernel backend's cells (the CUDA
+source run by the CPU emulator), with and without ``out=`` buffers."""
 import doctest
 import importlib
 
@@ -8,11 +9,11 @@ import numpy as np
 import pytest
 
 from knetpy.backends.emulator import emulated_backend
-from knetpy.ops import rnn_cells as cells
+from knetpy.backends import numpy_backend as cells
 
 MODULES = ["knetpy.ops.activations", "knetpy.ops.softmax", "knetpy.ops.losses",
            "knetpy.ops.linear", "knetpy.ops.dropout", "knetpy.ops.normalization",
-           "knetpy.ops.batchnorm", "knetpy.ops.rnn", "knetpy.ops.rnn_cells",
+           "knetpy.ops.batchnorm", "knetpy.ops.rnn", "knetpy.backends.host_nn",
            "knetpy.ops.device", "knetpy.ops.bn_sync", "knetpy.layers.norm_functional",
            "knetpy.layers.misc"]
 
@@ -96,3 +97,28 @@ def test_host_cells_match_the_kernel_backend():
         np.testing.assert_allclose(y, be.unary(mode, g), rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(cells.activation_back(mode, g, y),
                                    be.activation_back(mode, g, y), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_lstm_cells_write_out_buffers_in_place(dt):
+    """out= may alias the inputs the way the recurrence uses it (act = g,
+    dc0 = dc) and gives the values of the allocating call, on both backends."""
+    kb = emulated_backend(block=64, max_blocks=4)
+    g, c0, dh, dc = (rs.randn(B, k * H).astype(dt) for k in (4, 1, 1, 1))
+    for be in (cells, kb):
+        h, c, act = be.lstm(g, c0)
+        g2, hb, cb = g.copy(), np.empty_like(c0), np.empty_like(c0)
+        res = be.lstm(g2, c0, out=(hb, cb, g2))
+        assert res[0] is hb and res[1] is cb and res[2] is g2
+        for a, b in zip((h, c, act), (hb, cb, g2)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        dg, dc0 = be.lstmback(act, c0, c, dh, dc)
+        dgb, dcb = np.empty_like(g), dc.copy()
+        res = be.lstmback(act, c0, c, dh, dcb, out=(dgb, dcb))
+        assert res[0] is dgb and res[1] is dcb
+        np.testing.assert_allclose(dgb, dg, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(dcb, dc0, rtol=1e-6, atol=1e-7)
+        with pytest.raises(ValueError, match="out"):
+            be.lstm(g, c0, out=(hb, cb))
+        with pytest.raises(ValueError, match="out"):
+            be.lstmback(act, c0, c, dh, dc, out=(dgb, dcb[:, :1]))

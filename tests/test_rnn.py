@@ -350,3 +350,26 @@ def test_buffers_are_freed_without_the_cycle_collector():
     finally:
         gc.enable()
     assert alive == []
+
+
+@pytest.mark.parametrize("rnn_type", ["lstm", "gru", "tanh"])
+def test_recurrence_runs_on_the_backend_of_its_knetarrays(rnn_type):
+    """KnetArray weights of the numpy backend: the recurrence runs there and
+    hands back KnetArrays holding the values (and gradients) of plain numpy."""
+    from autograd import diff, grad
+    from autograd.core import _raw
+    from knetpy import KnetArray
+    from knetpy.rnn import RNN
+    x = np.random.default_rng(11).standard_normal((4, 3, 2))
+    ref = RNN(2, 3, rnn_type, dtype=np.float64)
+    r = RNN(2, 3, rnn_type, dtype=np.float64, atype=KnetArray)
+    r.w.value.data[:] = ref.w.value
+    assert isinstance(r.w.value, KnetArray) and r.w.value.backend.name == "numpy"
+    t, t0 = diff(lambda: np.sum(r(x) ** 2)), diff(lambda: np.sum(ref(x) ** 2))
+    y = r(x)
+    assert isinstance(y, KnetArray)
+    np.testing.assert_allclose(y.to_numpy(), ref(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(float(t.value), float(t0.value), rtol=1e-12)
+    g, g0 = _raw(grad(t, r.w)), _raw(grad(t0, ref.w))
+    g, g0 = (np.asarray(_raw(a.dense() if hasattr(a, "dense") else a)) for a in (g, g0))
+    np.testing.assert_allclose(g, g0, rtol=1e-10, atol=1e-12)

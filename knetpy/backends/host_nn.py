@@ -52,16 +52,36 @@ def _ncl(x, cd):
     return x.reshape(s[0], s[1], -1).astype(cd, copy=False)
 
 
-def _sigm(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
 def _check_drop(fn, p, seed):
     if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"{fn}: p must be a probability in [0, 1], got {p!r}")
     if not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 64:
         raise ValueError(f"{fn}: seed must be an int in [0, 2**64), got {seed!r}")
+
+
+def _sigm_into(x, out):
+    """out = 1/(1+exp(-x)) in four in-place passes (out may be x); exp(-x)
+    overflowing to inf correctly gives 0."""
+    np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+
+
+_LSTM_ROWS = {}
+
+
+def _lstm_rows(H, dt):
+    """(scale, shift) rows of 4H for one tanh pass over the LSTM gates: 1/2 and
+    1/2 on the sigmoid gates i, f, o, 1 and 0 on the tanh gate n (cached)."""
+    key = (int(H), np.dtype(dt))
+    rows = _LSTM_ROWS.get(key)
+    if rows is None:
+        scale, shift = np.full(4 * H, 0.5, dt), np.full(4 * H, 0.5, dt)
+        scale[2 * H:3 * H], shift[2 * H:3 * H] = 1, 0
+        rows = _LSTM_ROWS[key] = (scale, shift)
+    return rows
 
 
 def _split(a, k, H):
@@ -155,54 +175,133 @@ class NNKernels:
         return y.astype(dt, copy=False)
 
     # ------------------------------------------------------------ recurrent cells
+    #
+    # Gate order is cuDNN's / PyTorch's: LSTM i, f, n, o; GRU r, z, n.  The
+    # LSTM bodies work column block by column block with ``out=`` buffers (a
+    # few numpy passes, no concatenation); ``out`` may name the inputs
+    # themselves (act = g, c = c0, dc0 = dc), as the recurrence does.
     @staticmethod
     def _cell_shapes(fn, B, H, **arrays):
         for k, (a, cols) in arrays.items():
             if np.shape(a) != (B, cols * H):
                 raise ValueError(f"{fn}: {k} must have shape {(B, cols * H)}, got {np.shape(a)}")
 
-    def lstm(self, g, c0):
-        """lstm(g, c0) -> (h, c, act): one LSTM step from the gate
+    @staticmethod
+    def _cell_out(fn, out, B, H, dt, cols):
+        """The output arrays: fresh ones, or ``out`` checked for shape and dtype."""
+        if out is None:
+            return [np.empty((B, k * H), dt) for k in cols]
+        if len(out) != len(cols):
+            raise ValueError(f"{fn}: out must hold {len(cols)} arrays, got {len(out)}")
+        for a, k in zip(out, cols):
+            if np.shape(a) != (B, k * H) or a.dtype != dt:
+                raise ValueError(f"{fn}: out arrays must have shapes "
+                                 f"{[(B, k * H) for k in cols]} and dtype {dt}, got "
+                                 f"{np.shape(a)} {a.dtype}")
+        return list(out)
+
+    def lstm(self, g, c0, out=None):
+        """lstm(g, c0, out=None) -> (h, c, act): one LSTM step from the gate
         pre-activations ``g`` (B, 4H; order i, f, n, o) and the cell ``c0``
         (B, H): i, f, o = sigm, n = tanh, c = f*c0 + i*n, h = o*tanh(c); ``act``
-        (B, 4H) keeps i, f, n, o for ``lstmback``."""
+        (B, 4H) keeps i, f, n, o for ``lstmback``.  ``out``: the arrays (h, c,
+        act) to write (act may be g, c may be c0).
+
+        >>> from knetpy.backends import numpy_backend as nb
+        >>> h, c, act = nb.lstm(np.zeros((1, 4)), np.ones((1, 1)))
+        >>> c.tolist(), act.tolist()
+        ([[0.5]], [[0.5, 0.5, 0.0, 0.5]])
+        """
         B, H = np.shape(c0)
         self._cell_shapes("lstm", B, H, g=(g, 4), c0=(c0, 1))
-        i, f, n, o = _split(g, 4, H)
-        i, f, n, o = _sigm(i), _sigm(f), np.tanh(n), _sigm(o)
-        c = f * c0 + i * n
-        return o * np.tanh(c), c, np.concatenate([i, f, n, o], axis=1)
+        h, c, act = self._cell_out("lstm", out, B, H, np.result_type(g, c0), (1, 1, 4))
+        scale, shift = _lstm_rows(H, act.dtype)     # i, f, o: sigm(x) = tanh(x/2)/2 + 1/2
+        np.multiply(g, scale, out=act)
+        np.tanh(act, out=act)
+        act *= scale
+        act += shift
+        i, f, n, o = _split(act, 4, H)
+        np.multiply(i, n, out=h)                          # h: scratch for i*n
+        np.multiply(f, c0, out=c)
+        c += h
+        np.tanh(c, out=h)
+        h *= o
+        return h, c, act
 
-    def lstmback(self, act, c0, c, dh, dc):
-        """lstmback(act, c0, c, dh, dc) -> (dg, dc0): gradients of ``lstm`` with
-        respect to the pre-activations and the previous cell, from the saved
-        ``act``, the cells ``c0``, ``c`` and the output gradients ``dh``, ``dc``."""
+    def lstmback(self, act, c0, c, dh, dc, out=None):
+        """lstmback(act, c0, c, dh, dc, out=None) -> (dg, dc0): gradients of
+        ``lstm`` with respect to the pre-activations and the previous cell, from
+        the saved ``act``, the cells ``c0``, ``c`` and the output gradients
+        ``dh``, ``dc``.  ``out``: the arrays (dg, dc0) to write (dc0 may be dc).
+
+        >>> from knetpy.backends import numpy_backend as nb
+        >>> dg, dc0 = nb.lstmback(np.full((1, 4), 0.5), np.ones((1, 1)), np.ones((1, 1)),
+        ...                        np.zeros((1, 1)), np.ones((1, 1)))
+        >>> dg.tolist(), dc0.tolist()
+        ([[0.125, 0.25, 0.375, 0.0]], [[0.5]])
+        """
         B, H = np.shape(c0)
         self._cell_shapes("lstmback", B, H, act=(act, 4), c0=(c0, 1), c=(c, 1), dh=(dh, 1),
                           dc=(dc, 1))
+        dt = np.result_type(act, c0, c, dh, dc)
+        dg, dc0 = self._cell_out("lstmback", out, B, H, dt, (4, 1))
         i, f, n, o = _split(act, 4, H)
-        tc = np.tanh(c)
-        dct = dc + dh * o * (1 - tc * tc)
-        dg = np.concatenate([dct * n * i * (1 - i), dct * c0 * f * (1 - f),
-                             dct * i * (1 - n * n), dh * tc * o * (1 - o)], axis=1)
-        return dg, dct * f
+        di, df, dn, do = _split(dg, 4, H)
+        np.subtract(1, act, out=dg)
+        dg *= act                                         # s*(1-s) of every gate (n: unused)
+        t = np.tanh(c).astype(dt, copy=False)
+        do *= t
+        do *= dh                                          # dh*tanh(c)*o*(1-o)
+        t *= t
+        np.subtract(1, t, out=t)
+        t *= o
+        t *= dh
+        t += dc                                           # t: dct, the gradient of c
+        di *= n
+        di *= t
+        df *= c0
+        df *= t
+        np.multiply(n, n, out=dn)
+        np.subtract(1, dn, out=dn)
+        dn *= i
+        dn *= t
+        np.multiply(t, f, out=dc0)
+        return dg, dc0
 
     def gru(self, gx, gh, h0):
         """gru(gx, gh, h0) -> (h, act): one GRU step from the input part ``gx``
         and hidden part ``gh`` (B, 3H; order r, z, n) of the pre-activations and
         ``h0`` (B, H): r, z = sigm(gx + gh), n = tanh(gx_n + r*gh_n),
-        h = (1-z)*n + z*h0; ``act`` keeps r, z, n."""
+        h = (1-z)*n + z*h0; ``act`` keeps r, z, n.
+
+        >>> from knetpy.backends import numpy_backend as nb
+        >>> h, act = nb.gru(np.zeros((1, 3)), np.zeros((1, 3)), np.ones((1, 1)))
+        >>> h.tolist(), act.tolist()
+        ([[0.5]], [[0.5, 0.5, 0.0]])
+        """
         B, H = np.shape(h0)
         self._cell_shapes("gru", B, H, gx=(gx, 3), gh=(gh, 3), h0=(h0, 1))
-        xr, xz, xn = _split(gx, 3, H)
-        hr, hz, hn = _split(gh, 3, H)
-        r, z = _sigm(xr + hr), _sigm(xz + hz)
-        n = np.tanh(xn + r * hn)
-        return (1 - z) * n + z * h0, np.concatenate([r, z, n], axis=1)
+        act = np.add(gx, gh)
+        _sigm_into(act[:, :2 * H], act[:, :2 * H])
+        r, z, n = _split(act, 3, H)
+        np.multiply(r, gh[:, 2 * H:], out=n)
+        n += gx[:, 2 * H:]
+        np.tanh(n, out=n)
+        h = h0 - n
+        h *= z
+        h += n                                            # (1-z)*n + z*h0
+        return h, act
 
     def gruback(self, act, gh, h0, dh):
         """gruback(act, gh, h0, dh) -> (dgx, dgh, dh0): gradients of ``gru``; dh0
-        is the direct part z*dh (the part through gh comes from dgh @ Wh)."""
+        is the direct part z*dh (the part through gh comes from dgh @ Wh).
+
+        >>> from knetpy.backends import numpy_backend as nb
+        >>> dgx, dgh, dh0 = nb.gruback(np.array([[0.5, 0.5, 0.0]]), np.ones((1, 3)),
+        ...                            np.ones((1, 1)), np.ones((1, 1)))
+        >>> dgx.tolist(), dgh.tolist(), dh0.tolist()
+        ([[0.125, 0.25, 0.5]], [[0.125, 0.25, 0.25]], [[0.5]])
+        """
         B, H = np.shape(h0)
         self._cell_shapes("gruback", B, H, act=(act, 3), gh=(gh, 3), h0=(h0, 1), dh=(dh, 1))
         r, z, n = _split(act, 3, H)

@@ -208,24 +208,41 @@ class KernelNN:
             out.append(a)
         return out, dt
 
-    def lstm(self, g, c0):
+    def _cell_outs(self, fn, out, B, H, dt, cols):
+        """Fresh device arrays, or ``out`` checked: C-contiguous device arrays of
+        the right shapes and dtype (the kernels write them in place)."""
+        if out is None:
+            return [self._empty((B, k * H), dt) for k in cols]
+        if len(out) != len(cols):
+            raise ValueError(f"{fn}: out must hold {len(cols)} arrays, got {len(out)}")
+        for a, k in zip(out, cols):
+            if not (self.owns(a) and a.shape == (B, k * H) and a.dtype == dt
+                    and a.flags.c_contiguous):
+                raise ValueError(f"{fn}: out arrays must be C-contiguous device arrays of "
+                                 f"shapes {[(B, k * H) for k in cols]} and dtype {dt}")
+        return list(out)
+
+    def lstm(self, g, c0, out=None):
         """One fused LSTM step: ``g`` (B, 4H) gate pre-activations (order i, f, n, o),
-        ``c0`` (B, H) -> (h, c, act) with ``act`` the gate activations for ``lstmback``."""
+        ``c0`` (B, H) -> (h, c, act) with ``act`` the gate activations for ``lstmback``;
+        ``out``: the arrays (h, c, act) to write (act may be g, c may be c0: each
+        thread reads its elements before writing them)."""
         B, H = np.shape(c0)
         (g, c0), dt = self._cell_args("lstm", B, H, g=(g, 4), c0=(c0, 1))
-        h, c, act = self._empty((B, H), dt), self._empty((B, H), dt), self._empty((B, 4 * H), dt)
+        h, c, act = self._cell_outs("lstm", out, B, H, dt, (1, 1, 4))
         if h.size:
             self._run("rnn", f"lstm_{_BITS[dt]}", self._grid(h.size),
                       (np.int64(B), np.int64(H), g, c0, h, c, act))
         return h, c, act
 
-    def lstmback(self, act, c0, c, dh, dc):
+    def lstmback(self, act, c0, c, dh, dc, out=None):
         """Gradients of ``lstm``: (dg, dc0) from the saved ``act``, the cells ``c0``,
-        ``c`` and the output gradients ``dh``, ``dc``."""
+        ``c`` and the output gradients ``dh``, ``dc``; ``out``: the arrays (dg,
+        dc0) to write (dc0 may be dc)."""
         B, H = np.shape(c0)
         (act, c0, c, dh, dc), dt = self._cell_args("lstmback", B, H, act=(act, 4), c0=(c0, 1),
                                                    c=(c, 1), dh=(dh, 1), dc=(dc, 1))
-        dg, dc0 = self._empty((B, 4 * H), dt), self._empty((B, H), dt)
+        dg, dc0 = self._cell_outs("lstmback", out, B, H, dt, (4, 1))
         if dc0.size:
             self._run("rnn", f"lstmback_{_BITS[dt]}", self._grid(dc0.size),
                       (np.int64(B), np.int64(H), act, c0, c, dh, dc, dg, dc0))

@@ -7,8 +7,8 @@
 - ``dropout``: Knet's dropout and the one mask path every dropout uses;
 - ``normalization``: standardization over chosen axes (layer/group/instance/RMS norm);
 - ``batchnorm``: the batch normalization op (Knet's batchnorm, bnmoments, bnparams);
-- ``rnn`` / ``rnn_cells``: the recurrence with its backward through time, and
-  the LSTM/GRU cell functions it calls;
+- ``rnn``: the recurrence with its backward through time (its LSTM/GRU cells
+  are backend methods, ``knetpy.backends``);
 - ``device``: the one place an op asks whether its inputs have a device kernel.
 
 Layers (``knetpy.layers``) and Knet's ``RNN`` call these ops; ``knetpy``

@@ -5,88 +5,70 @@ one direction over packed time steps: the input projection ``xw`` (one GEMM
 over every step, done by the caller) plus, at each step, one GEMM with the
 hidden weights ``R`` and one cell call: ``lstm``/``gru`` (``lstmback``/
 ``gruback`` backwards) or the ``relu``/``tanh`` activation.  The forward and
-the backward pass through time are written once; the arrays, GEMMs and cells
-they use come from ``_engine``: the kernel backend's methods for KnetArrays of
-a CuPy/emulator backend, the numpy bodies of ``knetpy.ops.rnn_cells``
-otherwise.  The backward is not itself recorded, so second derivatives
-through an RNN are not supported (a clear error says so).
+the backward pass through time are written once, against the backend
+contract (``knetpy.backends.base.Backend``): the backend of the arrays
+(``Place``: the first KnetArray's ``.backend``, numpy otherwise) computes the
+GEMMs (``matmul``), the cells, the activations and the sums; its array module
+``xp`` holds the buffers.  An LSTM step sums its gate pre-activations in the
+GEMM's output and the cell writes h, c and the activated gates straight into
+the layer's buffers (the cells' ``out=``); backwards, the cell writes the
+step's rows of the gate gradient and updates the cell gradient in place, and
+the bias gradient is summed step by step.  The gradient of ``R`` is one GEMM
+over all steps at the end.  The backward is not itself
+recorded, so second derivatives through an RNN are not supported (a clear
+error says so).
 """
-from types import SimpleNamespace
-
 import numpy as np
 
 from autograd.core import Primitive, Value, _raw
 from autograd.sparse import Sparse
 
+from .. import backends
 from ..knetarray import KnetArray
-from . import rnn_cells
-from .device import device_array, kernel_backend
 
-__all__ = ["recur", "Recurrence"]
+__all__ = ["recur", "Recurrence", "Place"]
 
 
 # ------------------------------------------------------------------ where it runs
 
-class _HostEngine:
-    """numpy arrays and the host cells (``rnn_cells``), under the kernel
-    backend's method names."""
-    lstm, lstmback = staticmethod(rnn_cells.lstm), staticmethod(rnn_cells.lstmback)
-    gru, gruback = staticmethod(rnn_cells.gru), staticmethod(rnn_cells.gruback)
-    unary = staticmethod(rnn_cells.unary)
-    activation_back = staticmethod(rnn_cells.activation_back)
-    matmul, add = staticmethod(np.matmul), staticmethod(np.add)
-    empty = staticmethod(np.empty)
+class Place:
+    """Place(*arrays): the backend that runs a recurrence and how its results
+    are returned: the backend of the first KnetArray among ``arrays``
+    (recorded values are unwrapped), whose results come back as KnetArrays;
+    the numpy backend and plain arrays when there is none.
 
-    @staticmethod
-    def put(a):
-        return None if a is None else np.ascontiguousarray(a)
+    >>> Place(np.ones(2)).be.name, Place(np.ones(2)).knet
+    ('numpy', False)
+    """
 
-    @staticmethod
-    def wrap(a):
-        return a
-
-    @staticmethod
-    def sum0(a):
-        return a.sum(axis=0)
-
-
-class _DeviceEngine:
-    """The arrays and kernels of kernel backend ``be`` (device memory, cuBLAS
-    GEMMs, the fused cell kernels of ``kernels/rnn.cu``)."""
-
-    def __init__(self, be):
-        self.be = be
-        self.lstm, self.lstmback, self.gru, self.gruback = be.lstm, be.lstmback, be.gru, \
-            be.gruback
-        self.unary, self.activation_back, self.matmul = be.unary, be.activation_back, be.matmul
-        self.empty = be.dev.empty
-
-    def add(self, a, b):
-        return self.be.binary("add", a, b)
-
-    def sum0(self, a):
-        return self.be.reduce("sum", a, 0, False)
+    def __init__(self, *arrays):
+        self.be, self.knet = backends.numpy_backend, False
+        for a in arrays:
+            r = _raw(a)
+            if isinstance(r, KnetArray):
+                self.be, self.knet = r.backend, True
+                break
+        self.xp = self.be.xp
 
     def put(self, a):
-        return device_array(self.be, a)
+        """``a`` (a KnetArray of any backend, a host array, None) as a
+        C-contiguous array of this backend; None stays None."""
+        if a is None:
+            return None
+        a = _raw(a)
+        if isinstance(a, KnetArray):
+            a = a.data if a.backend is self.be else self.be.asarray(a.to_numpy())
+        elif not self.be.owns(a):
+            a = self.be.asarray(np.asarray(a))
+        return self.xp.ascontiguousarray(a)
 
     def wrap(self, a):
-        return KnetArray._of(a, self.be)
+        """A result of this backend as the caller gets it."""
+        return KnetArray._of(a, self.be) if self.knet else a
 
-
-def _engine(*arrays):
-    """The one dispatch of the recurrence: the kernel backend of the first
-    KnetArray among ``arrays`` whose backend has the cell kernels, else the
-    host cells.  (When every backend has ``lstm``/``gru``/... this becomes
-    the backend of ``arrays``.)"""
-    be = kernel_backend("lstm", *arrays)
-    return _HostEngine if be is None else _DeviceEngine(be)
-
-
-def _zeros(E, shape, dt):
-    a = E.empty(shape, dt)
-    a.fill(0)
-    return a
+    def zeros(self, shape, dt):
+        """A zero-filled array of this backend."""
+        return self.xp.zeros(shape, dt)
 
 
 # ------------------------------------------------------------------ the recurrence
@@ -156,46 +138,56 @@ def _recur_fn(xw, R, bW, bR, h0, c0, ws):
     """Forward pass of one layer in one direction.  xw (N, G*H) is the input
     projection W x of every packed row (without bias); returns one flat array
     holding y (N, H), the final h (B0, H) and, for LSTMs, the final c (B0, H)."""
-    E = _engine(xw, R, bW, bR, h0, c0)
-    xw, R, bW, bR, h0, c0 = (E.put(a) for a in (xw, R, bW, bR, h0, c0))
+    P = Place(xw, R, bW, bR, h0, c0)
+    be, xp = P.be, P.xp
+    xw, R, bW, bR, h0, c0 = (P.put(a) for a in (xw, R, bW, bR, h0, c0))
     mode, bs = ws.mode, ws.bs
     N, GH = xw.shape
     H = R.shape[1]
     B0, dt = bs[0], xw.dtype
     lstm, gru = mode == "lstm", mode == "gru"
-    out = E.empty(((N + B0 * (2 if lstm else 1)) * H,), dt)
-    c = SimpleNamespace(R=R, H=H, Y=out[:N * H].reshape(N, H), Rt=E.put(R.T),
-                        hz=_zeros(E, (B0, H), dt) if h0 is None else h0)
-    tmph, tmpc = E.empty((B0, H), dt), E.empty((B0, H), dt)
-    if gru:
-        xb = E.add(xw, bW)                # the cell adds the hidden part itself
-        c.A, c.GH = E.empty((N, GH), dt), E.empty((N, GH), dt)
+    out = xp.empty(((N + B0 * (2 if lstm else 1)) * H,), dt)
+    s = _Saved(P, R, out[:N * H].reshape(N, H), P.zeros((B0, H), dt) if h0 is None else h0)
+    Y, Rt, tmph = s.Y, xp.ascontiguousarray(R.T), xp.empty((B0, H), dt)
+    if lstm:      # A: the activated gates of every step, C: the cells
+        s.A, bsum = xp.empty((N, GH), dt), be.binary("add", bW, bR)
+        s.C = xp.empty((N, H), dt)
+        s.cz = P.zeros((B0, H), dt) if c0 is None else c0
+        tmpc = xp.empty((B0, H), dt)
+    elif gru:     # the cell adds the hidden part itself
+        xb = be.binary("add", xw, bW)
+        s.A, s.GH = xp.empty((N, GH), dt), xp.empty((N, GH), dt)
     else:
-        xb = E.add(xw, E.add(bW, bR))
-    if lstm:
-        c.cz = _zeros(E, (B0, H), dt) if c0 is None else c0
-        c.A, c.C = E.empty((N, GH), dt), E.empty((N, H), dt)
-    Y = c.Y
+        xb = be.binary("add", xw, be.binary("add", bW, bR))
     for t, p in ws.steps():
         rows, n = ws.rows(t), bs[t]
-        hp = ws.prev(Y, c.hz, t, p, tmph, 0, n)
-        hr = E.matmul(hp, c.Rt)                  # (n, G*H)
+        hp = ws.prev(Y, s.hz, t, p, tmph, 0, n)
+        hr = be.matmul(hp, Rt)                  # (n, G*H)
         if lstm:
-            cp = ws.prev(c.C, c.cz, t, p, tmpc, 0, n)
-            h, cc, act = E.lstm(E.add(hr, xb[rows]), cp)
-            c.C[rows], c.A[rows] = cc, act
+            hr += xw[rows]                      # the gates, summed where the GEMM left them
+            hr += bsum
+            be.lstm(hr, ws.prev(s.C, s.cz, t, p, tmpc, 0, n), out=(Y[rows], s.C[rows], s.A[rows]))
         elif gru:
-            gh = E.add(hr, bR)
-            h, act = E.gru(xb[rows], gh, hp)
-            c.GH[rows], c.A[rows] = gh, act
+            gh = be.binary("add", hr, bR)
+            h, act = be.gru(xb[rows], gh, hp)
+            s.GH[rows], s.A[rows], Y[rows] = gh, act, h
         else:
-            h = E.unary(mode, E.add(hr, xb[rows]))
-        Y[rows] = h
+            Y[rows] = be.unary(mode, be.binary("add", hr, xb[rows]))
     ws.final_rows(out[N * H:(N + B0) * H].reshape(B0, H), Y)
     if lstm:
-        ws.final_rows(out[(N + B0) * H:].reshape(B0, H), c.C)
-    ws.saved = (E, c)     # c never points back at ws: no cycle keeping the buffers alive
-    return E.wrap(out)
+        ws.final_rows(out[(N + B0) * H:].reshape(B0, H), s.C)
+    ws.saved = s          # s never points back at ws: no cycle keeping the buffers alive
+    return P.wrap(out)
+
+
+class _Saved:
+    """What the forward pass keeps for the backward one: the place, R, the
+    outputs Y (N, H), the initial state hz and, by cell type, the activated
+    gates A, the cells C and initial cell cz (LSTM) or the hidden parts GH (GRU)."""
+
+    def __init__(self, P, R, Y, hz):
+        self.P, self.R, self.Y, self.hz = P, R, Y, hz
+        self.A = self.C = self.cz = self.GH = None
 
 
 # ------------------------------------------------------------------ backward through time
@@ -236,61 +228,64 @@ def _split_out_grad(dy, N, B0, H, lstm):
 def _backward(dy, h0, c0, ws):
     """Backward pass through time: (dxw, dR, dbW, dbR, dh0, dc0), None for an
     absent initial state."""
-    E, c = ws.saved
-    bs, H, Y, R = ws.bs, c.H, c.Y, c.R
-    N, GH = Y.shape[0], R.shape[0]
+    s = ws.saved
+    P, bs, Y, R = s.P, ws.bs, s.Y, s.R
+    be, xp = P.be, P.xp
+    N, H, GH = Y.shape[0], Y.shape[1], R.shape[0]
     B0, dt = bs[0], Y.dtype
     lstm, gru = ws.mode == "lstm", ws.mode == "gru"
-    dY, dhN, dcN = (E.put(a) for a in _split_out_grad(_raw(dy), N, B0, H, lstm))
-    dhs = _zeros(E, (B0, H), dt) if dhN is None else dhN.astype(dt, copy=True)
+    dY, dhN, dcN = (P.put(a) for a in _split_out_grad(_raw(dy), N, B0, H, lstm))
+    dhs = P.zeros((B0, H), dt) if dhN is None else dhN.astype(dt, copy=True)
     if lstm:
-        dcs = _zeros(E, (B0, H), dt) if dcN is None else dcN.astype(dt, copy=True)
-    tmp = E.empty((B0, H), dt)
-    dG = E.empty((N, GH), dt)
-    dGx = E.empty((N, GH), dt) if gru else dG
+        dcs = P.zeros((B0, H), dt) if dcN is None else dcN.astype(dt, copy=True)
+    tmp, tmpd = xp.empty((B0, H), dt), xp.empty((B0, H), dt)
+    dG = xp.empty((N, GH), dt)
+    dGx = xp.empty((N, GH), dt) if gru else dG
+    dbs = P.zeros((GH,), dt) if lstm else None       # bias gradient, summed step by step
     for t, p in reversed(list(ws.steps())):
         n, rows = bs[t], ws.rows(t)
-        dh = dhs[:n] if dY is None else E.add(dY[rows], dhs[:n])
+        dh = dhs[:n] if dY is None else xp.add(dY[rows], dhs[:n], out=tmpd[:n])
         if lstm:
-            cp = ws.prev(c.C, c.cz, t, p, tmp, 0, n)
-            d, dcp = E.lstmback(c.A[rows], cp, c.C[rows], dh, dcs[:n])
-            dcs[:n] = dcp
-            dhs[:n] = E.matmul(d, R)
+            d = dG[rows]
+            be.lstmback(s.A[rows], ws.prev(s.C, s.cz, t, p, tmp, 0, n), s.C[rows], dh,
+                        dcs[:n], out=(d, dcs[:n]))
+            dbs += be.reduce("sum", d, 0, False)
+            dhs[:n] = be.matmul(d, R)
         elif gru:
-            hp = ws.prev(Y, c.hz, t, p, tmp, 0, n)
-            dgx, d, dhp = E.gruback(c.A[rows], c.GH[rows], hp, dh)
-            dGx[rows] = dgx
-            dhs[:n] = E.add(E.matmul(d, R), dhp)
+            dgx, d, dhp = be.gruback(s.A[rows], s.GH[rows], ws.prev(Y, s.hz, t, p, tmp, 0, n),
+                                     dh)
+            dGx[rows], dG[rows] = dgx, d
+            dhs[:n] = be.binary("add", be.matmul(d, R), dhp)
         else:
-            d = E.activation_back(ws.mode, dh, Y[rows])
-            dhs[:n] = E.matmul(d, R)
-        dG[rows] = d
-    dR = _state_product(E, dG, c, h0 is not None, ws)
-    dbW = E.sum0(dGx)
-    dbR = E.sum0(dG) if gru else dbW.copy()
+            d = be.activation_back(ws.mode, dh, Y[rows])
+            dG[rows] = d
+            dhs[:n] = be.matmul(d, R)
+    dR = _state_product(be, xp, dG, s, h0 is not None, ws)
+    dbW = be.reduce("sum", dGx, 0, False) if dbs is None else dbs
+    dbR = be.reduce("sum", dG, 0, False) if gru else dbW.copy()
     grads = (dGx, dR, dbW, dbR, dhs if h0 is not None else None,
              dcs if lstm and c0 is not None else None)
-    return tuple(None if a is None else E.wrap(a) for a in grads)
+    return tuple(None if a is None else P.wrap(a) for a in grads)
 
 
-def _state_product(E, dG, c, has_h0, ws):
+def _state_product(be, xp, dG, s, has_h0, ws):
     """dR = sum over steps of dG[rows].T @ (state the step started from), as
-    one or two GEMMs."""
-    bs, Y, hz = ws.bs, c.Y, c.hz
+    one or two GEMMs over all steps."""
+    bs, Y, hz = ws.bs, s.Y, s.hz
     N, B = Y.shape[0], bs[0]
     if all(n == B for n in bs):      # uniform batch: previous states are Y shifted
         if ws.reverse:
-            dR, last = E.matmul(dG[:N - B].T, Y[B:]), dG[N - B:]
+            dR, last = be.matmul(dG[:N - B].T, Y[B:]), dG[N - B:]
         else:
-            dR, last = E.matmul(dG[B:].T, Y[:N - B]), dG[:B]
+            dR, last = be.matmul(dG[B:].T, Y[:N - B]), dG[:B]
         if has_h0:
-            dR = E.add(dR, E.matmul(last.T, hz))
+            dR = be.binary("add", dR, be.matmul(last.T, hz))
         return dR
-    hprev = E.empty(Y.shape, Y.dtype)
-    tmp = E.empty((B, Y.shape[1]), Y.dtype)
+    hprev = xp.empty(Y.shape, Y.dtype)
+    tmp = xp.empty((B, Y.shape[1]), Y.dtype)
     for t, p in ws.steps():
         hprev[ws.rows(t)] = ws.prev(Y, hz, t, p, tmp, 0, bs[t])
-    return E.matmul(dG.T, hprev)
+    return be.matmul(dG.T, hprev)
 
 
 _recur = Primitive(_recur_fn, nary_grad=_recur_grad)
