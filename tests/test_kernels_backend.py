@@ -284,8 +284,9 @@ def _on(be, a):
     return KnetArray._of(be.asarray(a), be)
 
 
-@pytest.mark.parametrize("shape,o", [((2, 3, 6, 7), dict(padding=1, stride=(1, 2))),
-                                     ((2, 2, 4, 5, 4), dict(padding=(1, 0, 1), dilation=(1, 2, 1)))])
+@pytest.mark.parametrize("shape,o", [
+    ((2, 3, 6, 7), dict(padding=1, stride=(1, 2))),
+    ((2, 2, 4, 5, 4), dict(padding=(1, 0, 1), dilation=(1, 2, 1)))])
 def test_conv4_values_and_gradients_on_the_emulator(be, monkeypatch, shape, o):
     import knetpy
     from autograd import Param, diff, grad
@@ -306,7 +307,8 @@ def test_conv4_values_and_gradients_on_the_emulator(be, monkeypatch, shape, o):
     assert "im2col_64" in ran and "col2im_64" in ran
 
 
-POOL_OP_CASES = [((2, 3, 6, 7), dict(window=2)), ((2, 2, 7, 6), dict(window=3, stride=2, padding=1)),
+POOL_OP_CASES = [((2, 3, 6, 7), dict(window=2)),
+                 ((2, 2, 7, 6), dict(window=3, stride=2, padding=1)),
                  ((1, 2, 4, 5, 6), dict(window=(2, 3, 2), stride=1, padding=(1, 1, 0)))]
 
 

@@ -127,7 +127,8 @@ def _strided_windows(xpad, ksize, stride, dilation, out):
 
 
 def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None):
-    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None) -> (col, out)
+    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None)
+    -> (col, out)
 
     The column matrix of ``x`` (N, C, *S) described in the module docstring,
     shape ``(C*prod(ksize), N*prod(out))``, C-contiguous, in ``dtype``
