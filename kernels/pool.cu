@@ -1,11 +1,12 @@
 // pool.cu: 2-D / 3-D max and average pooling of (N, C, D, H, W) arrays, its gradient
 // and the second-order gather of max pooling (a 2-D image is D = KD = OD = 1).
 // The window of output o covers cells o*s - p .. o*s - p + K - 1 on each axis.
-// mode 0 max: padding is -inf (never wins); NaNs are skipped (fmax: a window is NaN
-// only when all its cells are) unless nanprop, where any NaN makes the window NaN.
+// mode 0 max over the cells inside the input (padding never takes part); NaNs are
+// skipped (fmax: a window is NaN only when all its cells are) unless nanprop, where any
+// NaN makes the window NaN.
 // mode 1 average dividing by the window size (padding counts as 0), mode 2 by the
 // cells inside the input.  alpha scales the result.  The max gradient goes to the
-// first maximum of the window in row-major window order (dropped when that is padding).
+// first maximum of the window in row-major window order.
 //   pool_T(const long long* geo, int mode, int nanprop, double alpha, const T* x, T* y)
 //   poolback_T(geo, mode, nanprop, alpha, const T* x, const T* dy, T* dx)
 //   poolgather_T(geo, nanprop, alpha, const T* x, const T* g, T* y)   max mode only
@@ -25,25 +26,29 @@ __device__ __forceinline__ long long knet_cell(const knet_geo& g, const long lon
     return off;
 }
 
-// The window's maximum (m) and the plane offset of its first maximum (-1: padding).
+// The window's maximum (m) over its cells inside the input (padding never takes part)
+// and the plane offset of its first maximum; -1 and m = -inf when no cell is inside.
 template <class T>
 __device__ long long knet_first_max(const knet_geo& g, const long long* o, const T* xp,
                                     int nanprop, T* m_out) {
     long long K = g.K[0] * g.K[1] * g.K[2];
-    T m = 0;
+    T m = -knet_inf<T>();
+    bool any = false;
     for (long long k = 0; k < K; k++) {
         long long a[3] = {k / (g.K[1] * g.K[2]), (k / g.K[2]) % g.K[1], k % g.K[2]};
         long long off = knet_cell(g, o, a);
-        T v = off < 0 ? -knet_inf<T>() : xp[off];
-        if (k == 0) m = v;
+        if (off < 0) continue;
+        T v = xp[off];
+        if (!any) { m = v; any = true; }
         else if (nanprop) m = (v > m || v != v || m != m) ? (m != m ? m : v) : m;
         else m = (v > m || m != m) ? v : m;
     }
     *m_out = m;
-    for (long long k = 0; k < K; k++) {
+    for (long long k = 0; any && k < K; k++) {
         long long a[3] = {k / (g.K[1] * g.K[2]), (k / g.K[2]) % g.K[1], k % g.K[2]};
         long long off = knet_cell(g, o, a);
-        T v = off < 0 ? -knet_inf<T>() : xp[off];
+        if (off < 0) continue;
+        T v = xp[off];
         if (v == m || (v != v && m != m)) return off;
     }
     return -1;

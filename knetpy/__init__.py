@@ -18,7 +18,8 @@ from .ops.dropout import *  # noqa: F401,F403
 from .ops.batchnorm import *  # noqa: F401,F403
 from .ops.linear import *  # noqa: F401,F403
 from . import datasets  # noqa: F401
-from .conv import *  # noqa: F401,F403
+from .ops.conv import *  # noqa: F401,F403
+from .ops.pool import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .train import *  # noqa: F401,F403
 from .progress import *  # noqa: F401,F403

@@ -329,21 +329,20 @@ def test_big_kernel_with_padding_is_not_called_swapped():
 @pytest.mark.parametrize("k,pad,stride,dil", [(3, 1, 1, 1), (2, 0, 2, 1), (3, 2, 2, 2),
                                               ((2, 3), (1, 0), (1, 2), (2, 1))])
 def test_host_im2col_col2im_match_kernel_backend(k, pad, stride, dil):
-    # the numpy bodies have the kernel backend's signature and layout
+    # the numpy backend's bodies and the kernels: one signature, one layout
+    from knetpy.backends import numpy_backend as nb
     from knetpy.backends.emulator import emulated_backend
-    from knetpy.ops import _host_conv as hc
     be = emulated_backend(block=64, max_blocks=4)
-    kh, kw = (k, k) if np.isscalar(k) else k
     x = rs.randn(2, 3, 7, 6)
-    col = hc.im2col(x, kh, kw, pad, stride, dil)
-    np.testing.assert_array_equal(col, be.im2col(x, (kh, kw), pad, stride, dil))
+    col = nb.im2col(x, k, pad, stride, dil)
+    np.testing.assert_array_equal(col, be.im2col(x, k, pad, stride, dil))
     c = rs.randn(*col.shape)
-    np.testing.assert_allclose(hc.col2im(c, x.shape, kh, kw, pad, stride, dil),
-                               be.col2im(c, x.shape, (kh, kw), pad, stride, dil), rtol=1e-12)
+    np.testing.assert_allclose(nb.col2im(c, x.shape, k, pad, stride, dil),
+                               be.col2im(c, x.shape, k, pad, stride, dil), rtol=1e-12)
 
 
 def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
-    from knetpy.ops import _host_conv as hc
+    from knetpy.backends import host_conv as hc
     calls = []
     real = hc.im2col_nd
     monkeypatch.setattr(hc, "im2col_nd", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -359,7 +358,7 @@ def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
 
 @pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5)])
 def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
-    from knetpy.ops import _host_conv as hc
+    from knetpy.backends import host_conv as hc
     w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
     out = {}
     for pixels in (1, 10 ** 9):
@@ -376,7 +375,7 @@ def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
                                             alpha=2.0), dict(padding=1, stride=2)])
 def test_instance_inner_col2im_agrees(monkeypatch, o):
     # conv_backward_x sums along the instances for narrow outputs; both ways agree
-    from knetpy.ops import _host_conv as hc
+    from knetpy.backends import host_conv as hc
     w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
     w3, x3 = rs.randn(3, 2, 2, 2, 2), Param(rs.randn(2, 2, 4, 5, 3))
     out = {}

@@ -156,13 +156,10 @@ def test_conv_5d_passes_match_numpy_backend(be, groups):
 
 
 def test_conv_5d_through_knetpy_conv4_on_the_emulator(be):
-    """knetpy.conv4 on KnetArrays of the emulated backend takes the device path
-    for 5-D input now, with the host result."""
+    """knetpy.conv4 on KnetArrays of the emulated backend runs on its kernels
+    for 5-D input, with the host result."""
     import knetpy
-    from knetpy import conv_device
     from knetpy.knetarray import KnetArray
-    assert conv_device.usable(be, 5) and conv_device.usable(be, 4)
-    assert not conv_device.usable(nb, 4) and not conv_device.usable(None, 4)
     x, w = rnd((2, 2, 4, 5, 4)), rnd((3, 2, 2, 2, 2), seed=1)
     y = knetpy.conv4(KnetArray._of(w, be), KnetArray._of(x, be), padding=1)
     assert isinstance(y, KnetArray) and y.backend is be
@@ -271,3 +268,93 @@ def test_activation_back_matches_kernel(be):
         v = x if act == "gelu" else (np.tanh(x) if act == "tanh" else nb.unary(act, x))
         np.testing.assert_allclose(nb.activation_back(act, x, v), be.activation_back(act, x, v),
                                    rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------- the ops on the kernels
+def _spy(be, monkeypatch):
+    """The kernel names ``be`` launches from now on."""
+    ran = []
+    real = be._run
+    monkeypatch.setattr(be, "_run", lambda fam, k, *a: ran.append(k) or real(fam, k, *a))
+    return ran
+
+
+def _on(be, a):
+    from knetpy.knetarray import KnetArray
+    return KnetArray._of(be.asarray(a), be)
+
+
+@pytest.mark.parametrize("shape,o", [
+    ((2, 3, 6, 7), dict(padding=1, stride=(1, 2))),
+    ((2, 2, 4, 5, 4), dict(padding=(1, 0, 1), dilation=(1, 2, 1)))])
+def test_conv4_values_and_gradients_on_the_emulator(be, monkeypatch, shape, o):
+    import knetpy
+    from autograd import Param, diff, grad
+    from knetpy.knetarray import KnetArray
+    x, w = rnd(shape), rnd((4, shape[1]) + (2,) * (len(shape) - 2), seed=1)
+    ran = _spy(be, monkeypatch)
+    for op in (knetpy.conv4, knetpy.deconv4):
+        ww = w if op is knetpy.conv4 else rnd((shape[1], 4) + w.shape[2:], seed=3)
+        host = [Param(ww), Param(x)]
+        dev = [Param(_on(be, ww)), Param(_on(be, x))]
+        rh = diff(lambda: np.sum(np.sin(op(*host, **o))))
+        rd = diff(lambda: np.sum(np.sin(op(*dev, **o))))
+        np.testing.assert_allclose(float(np.asarray(rd.value)), float(rh.value), rtol=1e-12)
+        for ph, pd in zip(host, dev):
+            gd = grad(rd, pd)
+            assert isinstance(gd, KnetArray) and gd.backend is be
+            np.testing.assert_allclose(gd.to_numpy(), grad(rh, ph), rtol=1e-10, atol=1e-12)
+    assert "im2col_64" in ran and "col2im_64" in ran
+
+
+POOL_OP_CASES = [((2, 3, 6, 7), dict(window=2)),
+                 ((2, 2, 7, 6), dict(window=3, stride=2, padding=1)),
+                 ((1, 2, 4, 5, 6), dict(window=(2, 3, 2), stride=1, padding=(1, 1, 0)))]
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("shape,o", POOL_OP_CASES)
+def test_pool_unpool_values_and_gradients_on_the_emulator(be, monkeypatch, shape, o, mode):
+    import knetpy
+    from autograd import Param, diff, grad
+    from knetpy.knetarray import KnetArray
+    x = rnd(shape)
+    ran = _spy(be, monkeypatch)
+    px, pd = Param(x), Param(_on(be, x))
+    for f in (lambda u: knetpy.pool(u, mode=mode, alpha=1.5, **o),
+              lambda u: knetpy.unpool(knetpy.pool(u, mode=mode, **o), **o)):
+        yh, yd = f(x), f(_on(be, x))
+        assert isinstance(yd, KnetArray) and yd.backend is be
+        np.testing.assert_allclose(yd.to_numpy(), yh, rtol=1e-12, atol=1e-12)
+        rh = diff(lambda: np.sum(np.sin(f(px))))
+        rd = diff(lambda: np.sum(np.sin(f(pd))))
+        gd = grad(rd, pd)
+        assert isinstance(gd, KnetArray) and gd.backend is be
+        np.testing.assert_allclose(gd.to_numpy(), grad(rh, px), rtol=1e-10, atol=1e-12)
+    assert "pool_64" in ran and "poolback_64" in ran
+
+
+def test_max_pool_second_order_runs_poolgather_on_the_emulator(be, monkeypatch):
+    import knetpy
+    from autograd import Param, grad
+    x = rnd((2, 2, 6, 6))
+    v = rnd(x.shape, seed=4)
+    ran = _spy(be, monkeypatch)
+
+    def hvp(u):   # d/du <grad_u sum(pool(u)^2), v>: goes through poolback and poolgather
+        g = grad(lambda a: np.sum(knetpy.pool(a, window=3, stride=2, padding=1) ** 2))(u)
+        return np.sum(g * v)
+    gh = grad(hvp)(Param(x))
+    gd = grad(hvp)(Param(_on(be, x)))
+    np.testing.assert_allclose(gd.to_numpy(), gh, rtol=1e-10, atol=1e-12)
+    assert "poolgather_64" in ran
+
+
+def test_sequence_and_dilated_pooling_on_the_emulator(be):
+    """1-D input is pooled as an image of height 1 by the kernels; dilated
+    windows (which pool.cu does not take) by the numpy bodies on the device."""
+    from knetpy.ops.pool import maxpool, meanpool
+    x = rnd((2, 3, 9))
+    for f in (lambda u: maxpool(u, (3,), 2, (1, 0)), lambda u: meanpool(u, (2,), 1, 1),
+              lambda u: maxpool(rnd((2, 2, 7, 7)) + u[:, :2, None, :7], (2, 2), 1, 0, (2, 3))):
+        np.testing.assert_allclose(f(_on(be, x)).to_numpy(), f(x), rtol=1e-12)

@@ -261,14 +261,14 @@ def test_functional_pools_values_and_gradients():
                                dict(window=(2, 3), stride=(1, 2), padding=(1, 0))])
 @pytest.mark.parametrize("mode", [0, 1, 2])
 def test_host_pool_matches_kernel_backend(o, mode):
+    from knetpy.backends import numpy_backend as nb
     from knetpy.backends.emulator import emulated_backend
-    from knetpy.ops import _host_pool as hp
     be = emulated_backend(block=64, max_blocks=4)
     x = rs.randn(2, 3, 7, 6)
-    y = hp.pool(x, mode=mode, **o)
+    y = nb.pool(x, mode=mode, **o)
     np.testing.assert_allclose(y, be.pool(x, mode=mode, **o), rtol=1e-12)
     dy = rs.randn(*y.shape)
-    np.testing.assert_allclose(hp.poolback(x, y, dy, mode=mode, **o),
+    np.testing.assert_allclose(nb.poolback(x, y, dy, mode=mode, **o),
                                be.poolback(x, y, dy, mode=mode, **o), rtol=1e-12, atol=1e-15)
 
 
@@ -286,8 +286,9 @@ def test_max_ties_go_to_the_first_cell_row_major():
 def test_docstring_examples_of_the_conv_and_pool_modules_run():
     import doctest
     import importlib
-    for name in ("knetpy.ops._host_conv", "knetpy.ops._host_pool", "knetpy.ops.conv",
-                 "knetpy.ops.pool", "knetpy.layers.pooling", "knetpy.conv"):
+    for name in ("knetpy.backends.host_conv", "knetpy.backends.host_pool",
+                 "knetpy.backends.host_scratch", "knetpy.ops.conv", "knetpy.ops.pool",
+                 "knetpy.ops.operands", "knetpy.layers.pooling"):
         result = doctest.testmod(importlib.import_module(name), extraglobs={"np": np},
                                  optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, name

@@ -1,5 +1,5 @@
 """conv: Conv and ConvTranspose layers (NCHW, or NCDHW for 3-D kernels), on
-``knetpy.conv.conv4`` / ``deconv4``.
+``knetpy.ops.conv.conv4`` / ``deconv4``.
 
 Padding (``pad``) is one of: an int (all sides), one int per spatial axis
 (both ends), ``2*D`` ints ``(lo_1, hi_1, lo_2, hi_2, ...)`` in axis order
@@ -15,6 +15,7 @@ from autograd import Param
 from autograd.core import _raw
 
 from ..init import kaiming_uniform
+from ..ops.conv import conv4, deconv4
 from .base import Layer
 from .basic import _act_name, _check_dim, _float_dtype, _init, calculate_gain, identity, \
     uniform_bound
@@ -206,7 +207,6 @@ class Conv(_ConvBase):
                          dilation, groups, use_bias, cross_correlation, dtype)
 
     def __call__(self, x):
-        from ..conv import conv4
         fname = "Conv"
         _check_input(x, len(self.kernel), self.in_chs, fname)
         pads = expand_pad(self.pad, self.kernel, self.dilation, self.stride, fname)
@@ -251,7 +251,6 @@ class ConvTranspose(_ConvBase):
                                  f"stride {self.stride} or the dilation {self.dilation}")
 
     def __call__(self, x):
-        from ..conv import deconv4
         fname = "ConvTranspose"
         s = _check_input(x, len(self.kernel), self.in_chs, fname)
         pads = expand_pad(self.pad, self.kernel, self.dilation, self.stride, fname, True)

@@ -44,6 +44,13 @@ def _pool(kind, x, window, stride, pads, dilation, p):
     return lppool(x, window, p, stride, pads, dilation)
 
 
+def _layer(base, name, kind, doc):
+    """A public pooling layer class: ``base`` with ``kind`` ("max", "mean" or
+    "lp") and docstring ``doc``."""
+    return type(name, (base,), {"kind": kind, "__doc__": doc, "__module__": __name__,
+                                "__qualname__": name})
+
+
 def _check_p(p, fname):
     if not isinstance(p, numbers.Real) or p <= 0:
         raise ValueError(f"{fname}: p must be a positive number, got {p!r}")
@@ -86,34 +93,31 @@ class _Pool(Layer):
         return s
 
 
-class MaxPool(_Pool):
-    """MaxPool(window, stride=window, pad=0, dilation=1): maximum over each window.
+MaxPool = _layer(_Pool, "MaxPool", "max", """\
+MaxPool(window, stride=window, pad=0, dilation=1): maximum over each window.
 
-    ``window`` has one size per spatial axis (``(2, 2)`` for images).
+``window`` has one size per spatial axis (``(2, 2)`` for images).
 
-    >>> MaxPool((2, 2))(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
-    array([[ 5.,  7.],
-           [13., 15.]])
-    """
-    kind = "max"
-
-
-class MeanPool(_Pool):
-    """MeanPool(window, stride=window, pad=0, dilation=1): mean over each window.
-
-    >>> MeanPool((2, 2))(np.ones((1, 3, 4, 4))).shape
-    (1, 3, 2, 2)
-    """
-    kind = "mean"
+>>> MaxPool((2, 2))(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+array([[ 5.,  7.],
+       [13., 15.]])
+""")
 
 
-class LPPool(_Pool):
-    """LPPool(window, stride=window, pad=0, dilation=1, p=2): ``(Σ|x|^p)^(1/p)`` per window.
+MeanPool = _layer(_Pool, "MeanPool", "mean", """\
+MeanPool(window, stride=window, pad=0, dilation=1): mean over each window.
 
-    >>> LPPool((2,), p=2)(np.array([[[3.0, 4.0]]]))
-    array([[[5.]]])
-    """
-    kind = "lp"
+>>> MeanPool((2, 2))(np.ones((1, 3, 4, 4))).shape
+(1, 3, 2, 2)
+""")
+
+
+LPPool = _layer(_Pool, "LPPool", "lp", """\
+LPPool(window, stride=window, pad=0, dilation=1, p=2): ``(Σ|x|^p)^(1/p)`` per window.
+
+>>> LPPool((2,), p=2)(np.array([[[3.0, 4.0]]]))
+array([[[5.]]])
+""")
 
 
 class _Global(Layer):
@@ -133,31 +137,28 @@ class _Global(Layer):
         return f"p={self.p}" if self.kind == "lp" else ""
 
 
-class GlobalMaxPool(_Global):
-    """GlobalMaxPool(): ``(N, C, H, W) -> (N, C, 1, 1)``, the maximum of each feature map.
+GlobalMaxPool = _layer(_Global, "GlobalMaxPool", "max", """\
+GlobalMaxPool(): ``(N, C, H, W) -> (N, C, 1, 1)``, the maximum of each feature map.
 
-    >>> GlobalMaxPool()(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
-    array([3., 7.])
-    """
-    kind = "max"
-
-
-class GlobalMeanPool(_Global):
-    """GlobalMeanPool(): ``(N, C, H, W) -> (N, C, 1, 1)``, the mean of each feature map.
-
-    >>> GlobalMeanPool()(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
-    array([1.5, 5.5])
-    """
-    kind = "mean"
+>>> GlobalMaxPool()(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
+array([3., 7.])
+""")
 
 
-class GlobalLPPool(_Global):
-    """GlobalLPPool(p=2): ``(N, C, H, W) -> (N, C, 1, 1)``, the p-norm of each feature map.
+GlobalMeanPool = _layer(_Global, "GlobalMeanPool", "mean", """\
+GlobalMeanPool(): ``(N, C, H, W) -> (N, C, 1, 1)``, the mean of each feature map.
 
-    >>> GlobalLPPool()(np.full((1, 1, 2, 2), 2.0)).ravel()
-    array([4.])
-    """
-    kind = "lp"
+>>> GlobalMeanPool()(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
+array([1.5, 5.5])
+""")
+
+
+GlobalLPPool = _layer(_Global, "GlobalLPPool", "lp", """\
+GlobalLPPool(p=2): ``(N, C, H, W) -> (N, C, 1, 1)``, the p-norm of each feature map.
+
+>>> GlobalLPPool()(np.full((1, 1, 2, 2), 2.0)).ravel()
+array([4.])
+""")
 
 
 def adaptive_window(insize, outsize, fname):
@@ -197,29 +198,26 @@ class _Adaptive(Layer):
         return s + (f", p={self.p}" if self.kind == "lp" else "")
 
 
-class AdaptiveMaxPool(_Adaptive):
-    """AdaptiveMaxPool(output_size): max pooling with the window chosen to give
-    spatial size ``output_size`` (stride = in // out, window = in - (out-1)*stride).
+AdaptiveMaxPool = _layer(_Adaptive, "AdaptiveMaxPool", "max", """\
+AdaptiveMaxPool(output_size): max pooling with the window chosen to give
+spatial size ``output_size`` (stride = in // out, window = in - (out-1)*stride).
 
-    >>> AdaptiveMaxPool((5, 2))(np.zeros((2, 3, 10, 4))).shape
-    (2, 3, 5, 2)
-    """
-    kind = "max"
-
-
-class AdaptiveMeanPool(_Adaptive):
-    """AdaptiveMeanPool(output_size): mean pooling to spatial size ``output_size``.
-
-    >>> AdaptiveMeanPool((1, 1))(np.ones((2, 3, 4, 4))).shape
-    (2, 3, 1, 1)
-    """
-    kind = "mean"
+>>> AdaptiveMaxPool((5, 2))(np.zeros((2, 3, 10, 4))).shape
+(2, 3, 5, 2)
+""")
 
 
-class AdaptiveLPPool(_Adaptive):
-    """AdaptiveLPPool(output_size, p=2): LP pooling to spatial size ``output_size``.
+AdaptiveMeanPool = _layer(_Adaptive, "AdaptiveMeanPool", "mean", """\
+AdaptiveMeanPool(output_size): mean pooling to spatial size ``output_size``.
 
-    >>> AdaptiveLPPool((2,))(np.ones((1, 1, 8))).ravel()
-    array([2., 2.])
-    """
-    kind = "lp"
+>>> AdaptiveMeanPool((1, 1))(np.ones((2, 3, 4, 4))).shape
+(2, 3, 1, 1)
+""")
+
+
+AdaptiveLPPool = _layer(_Adaptive, "AdaptiveLPPool", "lp", """\
+AdaptiveLPPool(output_size, p=2): LP pooling to spatial size ``output_size``.
+
+>>> AdaptiveLPPool((2,))(np.ones((1, 1, 8))).ravel()
+array([2., 2.])
+""")

@@ -2,103 +2,109 @@
 
 Every pooling in knetpy (``pool``/``unpool``, ``maxpool``/``meanpool``/
 ``lppool`` and the pooling layers of ``knetpy.layers``) goes through the
-four primitives here, on any number of spatial axes (images ``(N, C, H, W)``,
-volumes, sequences ``(N, C, L)``), with a per-axis window, stride, dilation
-and padding ``(lo, hi)``:
+four primitives here, on images ``(N, C, H, W)``, volumes ``(N, C, D, H,
+W)`` and sequences ``(N, C, L)`` (computed as images of height 1), with a
+per-axis window, stride, dilation and padding ``(lo, hi)``:
 
 - ``_maxpool(x)``, whose gradient is ``_maxpool_back(dy, x, y)`` (dy routed
   to the first maximum of each window; y, the forward result, saves a
   pass), whose gradient in dy is ``_maxpool_gather(g, x, y)`` (g read at
-  those maxima), whose gradient is
-  ``_maxpool_back`` again: gradients of gradients to any order;
+  those maxima), whose gradient is ``_maxpool_back`` again: gradients of
+  gradients to any order;
 - ``_sumpool(x)``, the window sums times a scale (mode 1: alpha/window
   size; mode 2: alpha/cells inside the input), and its adjoint
   ``_sumpool_back(dy)``, each the other's gradient; ``unpool`` is
   ``_sumpool_back``.
 
-The array work is in ``knetpy.ops._host_pool``.  Inputs may be numpy
-arrays, KnetArrays or recorded values in float16/32/64.
+The array work is done by the backend of the operands (``Backend.pool``,
+``poolback``, ``poolgather``): the numpy backend's host kernels, or
+``kernels/pool.cu`` for KnetArrays of the kernel backend.  Inputs may be
+numpy arrays, KnetArrays or recorded values in float16/32/64.
 """
-import functools
 import numbers
 
 import numpy as np
 
 from autograd.core import _raw, primitive
 
-from . import _host_pool as _hp
-from .conv import _back, _check_array, _device, _shape, _tuple
+from ..backends.host_pool import pool_geometry
+from .operands import check_array, int_tuple, operands, result, shape_of
 
 __all__ = ["pool", "unpool", "maxpool", "meanpool", "lppool"]
 
 
-@functools.lru_cache(maxsize=256)
-def _geometry(spatial, window, pads, stride, dilation):
-    return _hp.Geometry(spatial, window, pads, stride, dilation)
+def _lift(shape, o):
+    """(shape, options) for the backend: a sequence (N, C, L) becomes an image
+    (N, C, 1, L) with a window of height 1."""
+    if len(shape) != 3:
+        return tuple(shape), o
+    o = dict(o, window=(1,) + o["window"], padding=((0, 0),) + o["padding"],
+             stride=(1,) + o["stride"], dilation=(1,) + o["dilation"])
+    return (shape[0], shape[1], 1, shape[2]), o
 
 
-def _geo(x, o):
-    return _geometry(tuple(x.shape[2:]), o["window"], o["pads"], o["stride"], o["dilation"])
+def _on_backend(method, arrays, o, out_shape=None, **kw):
+    """``backend.method(*arrays, **o, **kw)`` on the backend of the arrays
+    (shape tuples and None among them pass through), with sequences lifted to images;
+    the result gets ``out_shape`` (the first array's shape by default)."""
+    bare, be, knet = operands(*[a for a in arrays if a is not None and not isinstance(a, tuple)])
+    bare = iter(bare)
+    args, lifted = [], o
+    for a in arrays:
+        if a is None:
+            args.append(None)
+        elif isinstance(a, tuple):
+            shape, lifted = _lift(a, o)
+            args.append(shape)
+        else:
+            a = next(bare)
+            shape, lifted = _lift(a.shape, o)
+            args.append(a.reshape(shape))
+    y = getattr(be, method)(*args, **lifted, **kw)
+    if len(o["window"]) == 1:
+        y = y.reshape(y.shape[:2] + y.shape[3:])
+    return result(y, be, knet)
 
 
 # ------------------------------------------------------------------ primitives
 @primitive(lambda dy, y, x, **o: _maxpool_back(dy, x, y, **o))
-def _maxpool(x, **o):
-    (x,), be = _device(x)
-    return _back(_hp.max_forward(x, _geo(x, o), o["nan_propagate"], o["alpha"]), be)
+def _maxpool(x, nan_propagate, **o):
+    return _on_backend("pool", (x,), o, mode=0, nan_propagate=nan_propagate)
 
 
 @primitive(lambda g, _, dy, x, y, **o: _maxpool_gather(g, x, y, **o))
-def _maxpool_back(dy, x, y, **o):
-    (dy, x, y), be = _device(dy, x, y)
-    return _back(_hp.max_backward(dy, x, _geo(x, o), o["nan_propagate"], o["alpha"], y), be)
+def _maxpool_back(dy, x, y, nan_propagate, **o):
+    return _on_backend("poolback", (x, y, dy), o, mode=0, nan_propagate=nan_propagate)
 
 
 @primitive(lambda g, _, gx, x, y, **o: _maxpool_back(g, x, y, **o))
-def _maxpool_gather(gx, x, y, **o):
-    (gx, x, y), be = _device(gx, x, y)
-    return _back(_hp.max_gather(gx, x, _geo(x, o), o["nan_propagate"], o["alpha"]), be)
+def _maxpool_gather(gx, x, y, nan_propagate, **o):
+    return _on_backend("poolgather", (gx, x), o, nan_propagate=nan_propagate)
 
 
-def _scale(G, o, x):
-    return _hp.avg_scale(G, o["mode"], o["alpha"], _hp.compute_dtype(x))
-
-
-@primitive(lambda dy, y, x, **o: _sumpool_back(dy, xshape=_shape(x), **o))
-def _sumpool(x, **o):
-    (x,), be = _device(x)
-    G = _geo(x, o)
-    return _back(_hp.sum_forward(x, G, _scale(G, o, x)), be)
+@primitive(lambda dy, y, x, **o: _sumpool_back(dy, xshape=shape_of(x), **o))
+def _sumpool(x, mode, **o):
+    return _on_backend("pool", (x,), o, mode=mode)
 
 
 @primitive(lambda g, _, dy, xshape, **o: _sumpool(g, **o))
-def _sumpool_back(dy, xshape, **o):
-    (dy,), be = _device(dy)
-    G = _geometry(tuple(xshape[2:]), o["window"], o["pads"], o["stride"], o["dilation"])
-    return _back(_hp.sum_backward(dy, xshape, G, _scale(G, o, dy)), be)
+def _sumpool_back(dy, xshape, mode, **o):
+    return _on_backend("poolback", (tuple(xshape), None, dy), o, mode=mode)
 
 
 # ------------------------------------------------------------------ Knet's pool / unpool
-def _check_pool(x, fn, window, padding, stride, mode):
-    xs = _check_array(x, "x", fn)
+def _check_pool(x, fn, window, padding, stride, mode, alpha):
+    """(x's shape, backend options) of Knet's pool/unpool arguments."""
+    xs = check_array(x, "x", fn)
     nd = len(xs) - 2
-    if mode not in (0, 1, 2) or isinstance(mode, bool):
-        raise ValueError(f"{fn}: mode must be 0 (max), 1 (average with padding) or 2 (average "
-                         f"without padding), got {mode!r}")
-    window = _tuple(window, nd, "window", fn, 1)
-    stride = window if stride is None else _tuple(stride, nd, "stride", fn, 1)
-    padding = _tuple(padding, nd, "padding", fn, 0)
-    if any(p >= k for p, k in zip(padding, window)):
-        raise ValueError(f"{fn}: padding {padding} must be smaller than the window {window} "
-                         f"on every axis")
-    return xs, window, padding, stride
-
-
-def _check_alpha(alpha, fn):
+    window = int_tuple(window, nd, "window", fn, 1)
+    stride = window if stride is None else int_tuple(stride, nd, "stride", fn, 1)
+    padding = int_tuple(padding, nd, "padding", fn, 0)
     alpha = _raw(alpha)
     if not isinstance(alpha, numbers.Real) or alpha == 0:
         raise ValueError(f"{fn}: alpha must be a nonzero real number, got {alpha!r}")
-    return float(alpha)
+    return xs, dict(window=window, padding=tuple((p, p) for p in padding), stride=stride,
+                    dilation=(1,) * nd, alpha=float(alpha)), padding
 
 
 def _out(n, k, lo, hi, s, d):
@@ -129,16 +135,10 @@ def pool(x, window=2, padding=0, stride=None, mode=0, nan_propagate=False, alpha
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    xs, window, padding, stride = _check_pool(x, "pool", window, padding, stride, mode)
+    xs, o, padding = _check_pool(x, "pool", window, padding, stride, mode, alpha)
     if not isinstance(nan_propagate, (bool, np.bool_, numbers.Integral)):
         raise TypeError(f"pool: nan_propagate must be a bool, got {nan_propagate!r}")
-    alpha = _check_alpha(alpha, "pool")
-    for n, k, p, s in zip(xs[2:], window, padding, stride):
-        if _out(n, k, p, p, s, 1) < 1:
-            raise ValueError(f"pool: the window {window} is bigger than the padded input "
-                             f"{xs[2:]} (padding {padding})")
-    o = dict(window=window, pads=tuple((p, p) for p in padding), stride=stride,
-             dilation=(1,) * len(window), alpha=alpha)
+    pool_geometry(xs, o["window"], padding, o["stride"], mode, "pool")
     if mode == 0:
         return _maxpool(x, nan_propagate=bool(nan_propagate), **o)
     return _sumpool(x, mode=mode, **o)
@@ -165,16 +165,15 @@ def unpool(x, window=2, padding=0, stride=None, mode=0, nan_propagate=False, alp
     array([[1., 1., 2., 2.],
            [1., 1., 2., 2.]])
     """
-    xs, window, padding, stride = _check_pool(x, "unpool", window, padding, stride, mode)
-    alpha = _check_alpha(alpha, "unpool")
-    out = tuple((n - 1) * s + k - 2 * p for n, k, p, s in zip(xs[2:], window, padding, stride))
+    xs, o, padding = _check_pool(x, "unpool", window, padding, stride, mode, alpha)
+    k, st = o["window"], o["stride"]
+    pool_geometry(xs[:2] + k, k, padding, st, mode, "unpool")
+    out = tuple((n - 1) * s + w - 2 * p for n, w, p, s in zip(xs[2:], k, padding, st))
     if min(out) < 1:
         raise ValueError(f"unpool: padding {padding} leaves no output for input {xs[2:]} and "
-                         f"window {window}")
-    return _sumpool_back(x, xshape=xs[:2] + out, window=window,
-                         pads=tuple((p, p) for p in padding), stride=stride,
-                         dilation=(1,) * len(window), mode=1,
-                         alpha=float(np.prod(window)) / alpha)
+                         f"window {k}")
+    o["alpha"] = float(np.prod(k)) / o["alpha"]
+    return _sumpool_back(x, xshape=xs[:2] + out, mode=1, **o)
 
 
 # ------------------------------------------------------------------ functional forms
@@ -209,21 +208,22 @@ def _pads(pad, nd, fn):
 
 def _options(x, window, stride, pad, dilation, fn):
     s = np.shape(_raw(x))
-    if len(s) < 3:
-        raise ValueError(f"{fn}: x must be (N, C, spatial...), got shape {s}")
+    if not 3 <= len(s) <= 5:
+        raise ValueError(f"{fn}: x must be (N, C, L), (N, C, H, W) or (N, C, D, H, W), got "
+                         f"shape {s}")
     if np.result_type(_raw(x)).kind != "f":
         raise TypeError(f"{fn}: x must hold floats, got dtype {np.result_type(_raw(x))}")
     nd = len(s) - 2
-    window = _tuple(window, nd, "window", fn, 1)
-    stride = window if stride is None else _tuple(stride, nd, "stride", fn, 1)
-    dilation = _tuple(dilation, nd, "dilation", fn, 1)
+    window = int_tuple(window, nd, "window", fn, 1)
+    stride = window if stride is None else int_tuple(stride, nd, "stride", fn, 1)
+    dilation = int_tuple(dilation, nd, "dilation", fn, 1)
     pads = _pads(pad, nd, fn)
     if any(_out(n, k, lo, hi, st, d) < 1 for n, k, (lo, hi), st, d in
            zip(s[2:], window, pads, stride, dilation)):
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(s[2:], pads))
         raise ValueError(f"{fn}: window {window} (dilation {dilation}) is larger than the "
                          f"padded input {padded}")
-    return dict(window=window, pads=pads, stride=stride, dilation=dilation, alpha=1.0)
+    return dict(window=window, padding=pads, stride=stride, dilation=dilation, alpha=1.0)
 
 
 def maxpool(x, window, stride=None, pad=0, dilation=1):
