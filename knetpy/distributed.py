@@ -9,14 +9,16 @@ and trains on its shard of every global batch::
         ...                        # the global mean loss, the same on every rank
 
 With ``comm=`` a training iterator broadcasts the parameters from rank 0
-before its first step (checking that every rank has the same shapes), and
-in every step exchanges one small status message (so a rank that fails makes
-every rank fail that step with a clear error, instead of a hang) and then the
-gradients: dense ones in one flat buffer per dtype, summed with weights
-``n_r / N`` (``n_r`` the instances of rank r, axis 0 of its batch, ``N`` their
-sum), sparse ones (embedding rows) as rows gathered from every rank, never
-densified.  When the loss is a mean over the instances of a batch, K ranks
-thus take the same steps as one process on the global batches.
+before its first step (checking that every rank has the same shapes); every
+later step is one Allreduce of one flat buffer per dtype holding
+``n_r * gradient`` of every dense Param (``n_r`` the instances of rank r,
+axis 0 of its batch) and a 4-slot header (failure flag, layout-mismatch
+flag, count, summed loss), divided by ``N``, the sum of the counts; sparse
+gradients (embedding rows) go as rows gathered from every rank, never
+densified.  A rank that fails sets the flag, and every rank raises a clear
+error in that step instead of hanging.  When the loss is a mean over the
+instances of a batch, K ranks thus take the same steps as one process on
+the global batches.
 
 ``allreduce_`` takes any list of arrays and packs them into one buffer per
 dtype, so a layer can exchange several statistics in one call (a
@@ -191,7 +193,7 @@ class Comm:
         [3]
         """
         msg = None if error is None else f"{type(error).__name__}: {error}"
-        both = self.allgather((msg, payload))
+        both = [(msg, payload)] if self.size == 1 else self.allgather((msg, payload))
         bad = [(r, m) for r, (m, _) in enumerate(both) if m is not None]
         if bad:
             text = "; ".join(f"rank {r}: {m}" for r, m in bad)

@@ -76,3 +76,29 @@ def test_a_rank_failing_inside_a_batchnorm_step_fails_every_rank(ranks):
                               "rank 1: RuntimeError: GPU melted"), msg
         assert float(seconds) < 5
     assert took < 120
+
+
+def test_mnist_mlp_distributed_example_trains_with_batchnorm_across_ranks(tmp_path):
+    pytest.importorskip("mpi4py")
+    exe = _mpiexec()
+    if exe is None:
+        pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
+    import gzip
+    from test_examples import idx_bytes, learnable_images
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, n in (("train", 200), ("t10k", 100)):
+        x, y = learnable_images(n, seed=len(split))
+        (data / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(x)))
+        (data / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(y)))
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([exe, "-n", "2", sys.executable,
+                          str(HERE.parent / "examples" / "mnist_mlp.py"), "--distributed",
+                          "--data", str(data), "--epochs", "3", "--batchsize", "20",
+                          "--hidden", "32", "--lr", "0.01", "--plot", ""],
+                         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("before training") == 1 and "2 rank(s)" in res.stdout  # rank 0 only
+    acc = float(re.search(r"after 3 epochs: test accuracy ([0-9.]+)", res.stdout).group(1))
+    assert acc >= 0.9, res.stdout
