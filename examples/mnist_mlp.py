@@ -6,6 +6,11 @@ trains every Param the loss touches, one minibatch per step.
 
     python examples/mnist_mlp.py                       # 10 epochs, test accuracy ~0.886
     python examples/mnist_mlp.py --epochs 1 --limit 6000
+    mpiexec -n 2 .venv/bin/python examples/mnist_mlp.py --distributed   # data-parallel
+With ``--distributed`` every rank trains on its shard of each minibatch
+(``comm.shard``), a cross-replica ``BatchNorm`` normalizes the hidden layer
+with the statistics of all ranks, and ``adam(..., comm=comm)`` averages the
+gradients; rank 0 reports.  Without mpiexec it is one process, as usual.
 Needs the data: `apt-get install dataset-fashion-mnist` (or --data FOLDER).
 """
 import argparse
@@ -13,8 +18,9 @@ import os
 
 import numpy as np
 
-from knetpy import (accuracy, adam, load, mat, minibatch, ncycle, nll, param, param0, progress,
-                    relu, save, seed)
+from knetpy import (accuracy, adam, distributed, load, mat, minibatch, ncycle, nll, param, param0,
+                    progress, relu, save, seed)
+from knetpy.layers import BatchNorm
 from knetpy.datasets import fashion_mnist
 from knetpy.plot import plot_history
 
@@ -67,6 +73,8 @@ def parse(argv):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--checkpoint", default="mnist_mlp.h5", help="'' to skip saving")
     p.add_argument("--plot", default="mnist_mlp_loss.png", help="'' to skip the plot")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of mpiexec, with a cross-replica BatchNorm")
     return p.parse_args(argv)
 
 
@@ -79,15 +87,25 @@ def main(argv=None):
     dtrn = minibatch(xtrn, ytrn, o.batchsize, shuffle=True)
     dtst = minibatch(xtst, ytst, o.batchsize, partial=True)
 
-    model = Chain(Dense(784, o.hidden), Dense(o.hidden, 10, identity))
-    print(f"{len(xtrn)} training and {len(xtst)} test images; "
-          f"before training: test accuracy {accuracy(model, dtst):.4f}")
-    training = adam(model, ncycle(dtrn, o.epochs), lr=o.lr)
-    for _ in progress(training):
+    comm = distributed.init() if o.distributed else None
+    if comm is None:
+        model = Chain(Dense(784, o.hidden), Dense(o.hidden, 10, identity))
+    else:               # every rank draws the same weights and shuffles alike (same seed)
+        model = Chain(Dense(784, o.hidden, identity), BatchNorm(o.hidden, relu, comm=comm),
+                      Dense(o.hidden, 10, identity))
+    say = print if comm is None or comm.rank == 0 else (lambda *a: None)
+    say(f"{len(xtrn)} training and {len(xtst)} test images; "
+        f"before training: test accuracy {accuracy(model, dtst):.4f}"
+        + (f"; {comm.size} rank(s)" if comm else ""))
+    data = ncycle(dtrn if comm is None else comm.shard(dtrn), o.epochs)
+    training = adam(model, data, lr=o.lr, comm=comm)
+    for _ in (progress(training) if comm is None or comm.rank == 0 else training):
         pass
+    if comm is not None:  # the same model on every rank; a communicator is not saved
+        o.checkpoint, o.plot = "", (o.plot if comm.rank == 0 else "")
     losses = training.history
     acc, tloss, reloaded = accuracy(model, dtst), nll(model, dtst), None
-    print(f"after {o.epochs} epochs: test accuracy {acc:.4f}, test loss {tloss:.4f}")
+    say(f"after {o.epochs} epochs: test accuracy {acc:.4f}, test loss {tloss:.4f}")
 
     if o.checkpoint:    # the whole model, its Params with their Adam state
         save(o.checkpoint, model=model)

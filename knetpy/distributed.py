@@ -9,14 +9,16 @@ and trains on its shard of every global batch::
         ...                        # the global mean loss, the same on every rank
 
 With ``comm=`` a training iterator broadcasts the parameters from rank 0
-before its first step (checking that every rank has the same shapes), and
-in every step exchanges one small status message (so a rank that fails makes
-every rank fail that step with a clear error, instead of a hang) and then the
-gradients: dense ones in one flat buffer per dtype, summed with weights
-``n_r / N`` (``n_r`` the instances of rank r, axis 0 of its batch, ``N`` their
-sum), sparse ones (embedding rows) as rows gathered from every rank, never
-densified.  When the loss is a mean over the instances of a batch, K ranks
-thus take the same steps as one process on the global batches.
+before its first step (checking that every rank has the same shapes); every
+later step is one Allreduce of one flat buffer per dtype holding
+``n_r * gradient`` of every dense Param (``n_r`` the instances of rank r,
+axis 0 of its batch) and a 4-slot header (failure flag, layout-mismatch
+flag, count, summed loss), divided by ``N``, the sum of the counts; sparse
+gradients (embedding rows) go as rows gathered from every rank, never
+densified.  A rank that fails sets the flag, and every rank raises a clear
+error in that step instead of hanging.  When the loss is a mean over the
+instances of a batch, K ranks thus take the same steps as one process on
+the global batches.
 
 ``allreduce_`` takes any list of arrays and packs them into one buffer per
 dtype, so a layer can exchange several statistics in one call (a
@@ -33,9 +35,10 @@ import numpy as np
 from autograd.core import Param, Value, _raw, params as _params
 from autograd.sparse import Sparse
 
+from .dist_wire import Wire, cuda_aware, placed, unwrap
 from .knetarray import KnetArray
 
-__all__ = ["init", "Comm", "DistributedError", "Shard", "launched_by_mpiexec"]
+__all__ = ["init", "Comm", "DistributedError", "Shard", "WirePlan", "launched_by_mpiexec"]
 
 # environment variables that MPI launchers (MPICH/Hydra, Open MPI, PMIx, Slurm's PMI) set
 _LAUNCH_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
@@ -89,20 +92,26 @@ def init(mpi=None):
     return Comm(mpi)
 
 
-def _host(a):
-    """(numpy array, write_back) for a numpy array, KnetArray, Param or device array."""
-    if isinstance(a, Param):
-        a = a.value
-    if isinstance(a, Value):
-        a = _raw(a)
-    if isinstance(a, KnetArray):
-        a = a.data
-    if isinstance(a, np.ndarray):
-        return a, None
-    if hasattr(a, "get") and hasattr(a, "set"):          # a CuPy-like device array
-        h = a.get()
-        return h, (lambda h=h, a=a: a.set(h))
-    raise TypeError(f"expected a numpy array, KnetArray or Param, got {type(a).__name__}")
+def _grouped(pl):
+    """[(backend or None, dtype, [k, ...]), ...]: the indices of ``pl`` (a list
+    of (raw, backend)) by placement and dtype, in first-seen order."""
+    groups = {}
+    for k, (a, be) in enumerate(pl):
+        groups.setdefault((id(be), np.dtype(a.dtype).str), (be, np.dtype(a.dtype), []))[2].append(k)
+    return list(groups.values())
+
+
+def _packed(pl, ks, be, dt, extra=0):
+    """A Wire holding the arrays ``pl[k]`` for ``k`` in ``ks`` back to back
+    (plus ``extra`` zeroed slots at the end) and the offset of each."""
+    offs, off = [], 0
+    for k in ks:
+        offs.append(off)
+        off += pl[k][0].size
+    w = Wire(be, dt, off + extra)
+    for k, o in zip(ks, offs):
+        w.put(o, pl[k][0])
+    return w, offs
 
 
 class Comm:
@@ -122,6 +131,10 @@ class Comm:
         self.size = 1 if mpi is None else int(mpi.Get_size())
         self.comm_seconds = 0.0        # time spent in collectives (for benchmarks)
         self._synced = {}              # id -> weakref of what update_(comm=) broadcast
+        # device arrays go to MPI as they are when it is CUDA-aware, else staged on the host
+        self.device_direct = mpi is not None and cuda_aware()
+        self.wire_bytes = {"direct": 0, "staged": 0}   # device bytes sent each way
+        self._log, self._script = None, []     # allreduce_ calls of this / the last good step
 
     def __repr__(self):
         kind = "single process" if self.mpi is None else "MPI"
@@ -180,7 +193,7 @@ class Comm:
         [3]
         """
         msg = None if error is None else f"{type(error).__name__}: {error}"
-        both = self.allgather((msg, payload))
+        both = [(msg, payload)] if self.size == 1 else self.allgather((msg, payload))
         bad = [(r, m) for r, (m, _) in enumerate(both) if m is not None]
         if bad:
             text = "; ".join(f"rank {r}: {m}" for r, m in bad)
@@ -193,7 +206,8 @@ class Comm:
         """allreduce_(arrays, op="sum"): in place on every rank, each array
         becomes the sum (``op="sum"``) or mean (``"mean"``) over the ranks;
         also ``"max"``/``"min"``.  ``arrays`` is one array or a list of arrays
-        (numpy, KnetArray, Param; device arrays are staged through host
+        (numpy, KnetArray, Param; arrays on a device are packed there
+        and sent as they are when MPI is CUDA-aware, else staged through host
         memory), packed into one buffer per dtype, so a layer can exchange
         many small statistics in one call.  Returns None.
 
@@ -203,29 +217,21 @@ class Comm:
         if op not in ("sum", "mean", "max", "min"):
             raise ValueError(f"allreduce_: op must be 'sum', 'mean', 'max' or 'min', got {op!r}")
         items = [arrays] if not isinstance(arrays, (list, tuple)) else list(arrays)
+        pl = placed(items)                    # the type check, also for size 1
         if self.size == 1:
-            for a in items:
-                _host(a)                      # the type check of the MPI path
             return
-        hosts = [_host(a) for a in items]
-        groups = {}
-        for k, (h, _) in enumerate(hosts):
-            groups.setdefault(h.dtype.str, []).append(k)
+        if self._log is not None:
+            self._log.append(([(tuple(a.shape), np.dtype(a.dtype)) for a, _ in pl], op))
         from mpi4py import MPI
         mop = {"sum": MPI.SUM, "mean": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
-        for ks in groups.values():
-            buf = np.concatenate([hosts[k][0].ravel() for k in ks]) if len(ks) > 1 \
-                else np.ascontiguousarray(hosts[ks[0]][0]).ravel().copy()
-            self._timed(self.mpi.Allreduce, MPI.IN_PLACE, buf, mop)
+        for be, dt, ks in _grouped(pl):
+            w, offs = _packed(pl, ks, be, dt)
+            w.allreduce(self, mop)
             if op == "mean":
-                buf /= self.size
-            off = 0
-            for k in ks:
-                h, back = hosts[k]
-                h[...] = buf[off:off + h.size].reshape(h.shape)
-                off += h.size
-                if back is not None:
-                    back()
+                w.buf /= self.size
+            for k, o in zip(ks, offs):
+                a = pl[k][0]
+                a[...] = w.get(o, a.shape)
 
     def broadcast_(self, arrays, root=0, names=None):
         """broadcast_(arrays, root=0, names=None): rank ``root``'s values into
@@ -239,8 +245,8 @@ class Comm:
         array([1., 1.])
         """
         items = list(arrays) if isinstance(arrays, (list, tuple)) else list(_params(arrays))
-        hosts = [_host(a) for a in items]
-        sig = [(h.shape, h.dtype.str) for h, _ in hosts]
+        pl = placed(items)
+        sig = [(tuple(h.shape), np.dtype(h.dtype).str) for h, _ in pl]
         for a in items:
             self._remember(a)
         if self.size == 1:
@@ -259,19 +265,12 @@ class Comm:
                                        f"{np.dtype(theirs[1])} on rank {root}")
                     break
         self.agree(error, "broadcast_: the parameters differ across ranks:")
-        groups = {}
-        for k, (h, _) in enumerate(hosts):
-            groups.setdefault(h.dtype.str, []).append(k)
-        for ks in groups.values():
-            buf = np.concatenate([hosts[k][0].ravel() for k in ks])
-            self._timed(self.mpi.Bcast, buf, root)
-            off = 0
-            for k in ks:
-                h, back = hosts[k]
-                h[...] = buf[off:off + h.size].reshape(h.shape)
-                off += h.size
-                if back is not None:
-                    back()
+        for be, dt, ks in _grouped(pl):
+            w, offs = _packed(pl, ks, be, dt)
+            w.bcast(self, root)
+            for k, o in zip(ks, offs):
+                a = pl[k][0]
+                a[...] = w.get(o, a.shape)
 
     def broadcast_once_(self, arrays, names=None):
         """broadcast_once_(arrays, names=None): ``broadcast_`` of those arrays
@@ -295,78 +294,204 @@ class Comm:
         except TypeError:               # not weak-referenceable: broadcast again next time
             pass
 
+    # ---------------------------------------------------------- steps
+    def step_begin(self):
+        """step_begin(): a training step starts; the ``allreduce_`` calls made
+        by cross-replica layers (e.g. ``BatchNorm(comm=)``) are recorded
+        until ``step_end``, so that a rank that fails in the middle of a
+        step can ``drain`` the rest.
+
+        >>> c = init(mpi=False); c.step_begin(); c.drain(); c.step_end(True)
+        """
+        self._log = []
+
+    def drain(self):
+        """drain(): after a failure within a step, take part in the
+        ``allreduce_`` calls the other ranks still make in it (those of the
+        last completed step after the ones done here), contributing zeros,
+        so that every rank reaches the gradient exchange, where all of them
+        raise.  Before the first completed step nothing is known to replay."""
+        if self._log is None or self.size == 1:
+            return
+        for shapes, op in self._script[len(self._log):]:
+            self.allreduce_([np.zeros(s, d) for s, d in shapes], op)
+
+    def step_end(self, ok):
+        """step_end(ok): the step is over; when ``ok`` its collectives become
+        the script that ``drain`` replays."""
+        if ok and self._log is not None:
+            self._script = self._log
+        self._log = None
+
     # ---------------------------------------------------------- gradients
-    def exchange_grads(self, grads, count, loss=0.0, error=None, where="step"):
-        """exchange_grads(grads, count, loss=0.0, error=None, where="step")
+    def exchange_grads(self, grads, count, loss=0.0, error=None, where="step", plan=None):
+        """exchange_grads(grads, count, loss=0.0, error=None, where="step", plan=None)
         -> (grads, total, mean_loss):
         the count-weighted average of every rank's gradients (a list, one per
         Param, each a dense array, ``Sparse`` or None) with weights
         ``count / total``, ``total`` the sum of the ranks' ``count``, and the
-        same average of their ``loss`` (NaN when ``total`` is 0).  Dense gradients travel in one buffer
-        per dtype, sparse ones as gathered rows (the result is a ``Sparse``
-        again).  Every rank must give lists of the same length in the same
-        Param order; call ``agree`` first so that a failed rank is known.
+        same average of their ``loss`` (NaN when ``total`` is 0).  Every rank
+        must give lists in the same Param order (or ``error``, the exception
+        that stopped this rank: then every rank raises ``DistributedError``).
+
+        ``plan`` (a ``WirePlan`` the caller keeps, the same on every rank):
+        its first exchange gathers the gradients' kinds and shapes from every
+        rank (a small pickled allgather) and fixes the layout; every later
+        one is a single ``Allreduce`` of one contiguous buffer per dtype and
+        device (usually one), whose last slots carry the failure flag, a
+        layout-mismatch flag, the count and the summed loss (in that
+        buffer's dtype).  Sparse gradients travel as gathered rows (the
+        result is a ``Sparse`` again), never densified.
 
         >>> g, n, l = init(mpi=False).exchange_grads([np.ones(2), None], 3, 0.5); g[0], n, l
         (array([1., 1.]), 3, 0.5)
         """
-        kinds = [0 if g is None else (2 if g.__class__ is Sparse else 1) for g in grads]
         if self.size == 1:
             self.agree(error, where)
             return list(grads), count, (float(loss) if count else float("nan"))
+        if plan is not None and plan.layout is not None:
+            got = self._exchange_planned(grads, count, loss, error, where, plan.layout)
+            if got is not None:
+                return got
         infos = self.agree(error, where, (
-            count, count * float(loss) if count else 0.0, kinds,
+            count, count * float(loss) if count else 0.0,
+            [0 if g is None else (2 if g.__class__ is Sparse else 1) for g in grads],
             [None if g is None else (tuple(g.shape), np.dtype(g.dtype).str) for g in grads]))
         if len({len(k) for _, _, k, _ in infos}) != 1:
             raise DistributedError(f"exchange_grads: the ranks have different numbers of "
                                    f"Params: {[len(k) for _, _, k, _ in infos]}")
         total = sum(c for c, _, _, _ in infos)
+        layout = _Layout(len(grads))
+        for i in range(len(grads)):
+            metas = {(m[i][0], np.dtype(m[i][1]).kind) for _, _, _, m in infos if m[i] is not None}
+            if len(metas) > 1:
+                raise DistributedError(f"{where}: the gradients of Param #{i} differ in shape or "
+                                       f"kind across ranks: {sorted(metas)}")
+            meta = next((m[i] for _, _, _, m in infos if m[i] is not None), None)
+            if meta is not None:
+                sparse = all(k[i] != 1 for _, _, k, _ in infos)
+                (layout.sparse if sparse else layout.dense).append((i, meta[0], np.dtype(meta[1])))
+        if plan is not None:
+            plan.layout = layout
         if total == 0:
             return [None] * len(grads), 0, float("nan")
         mean_loss = sum(s for _, s, _, _ in infos) / total
-        infos = [(c, k, m) for c, _, k, m in infos]
-        w = count / total
-        out = [None] * len(grads)
-        dense, sparse = [], []
-        for i in range(len(grads)):
-            ks = [k[i] for _, k, _ in infos]
-            meta = next((m[i] for _, _, m in infos if m[i] is not None), None)
-            if meta is None:
-                continue
-            shape, dt = meta
-            if 1 in ks:
-                g = grads[i]
-                g = np.zeros(shape, dt) if g is None else (
-                    g.dense() if g.__class__ is Sparse else _host(g)[0])
-                dense.append((i, g))
-            else:
-                sparse.append((i, shape, dt))
-        groups = {}
-        for i, g in dense:
-            groups.setdefault(np.dtype(g.dtype).str, []).append((i, g))
-        if groups:
-            from mpi4py import MPI
-        for pairs in groups.values():
-            buf = np.concatenate([np.asarray(g).ravel() for _, g in pairs]) * w
-            self._timed(self.mpi.Allreduce, MPI.IN_PLACE, buf, MPI.SUM)
-            off = 0
-            for i, g in pairs:
-                out[i] = buf[off:off + g.size].reshape(g.shape)
-                off += g.size
-        if sparse:
-            mine = []
-            for i, shape, dt in sparse:
-                g = grads[i]
-                rv = g.rows() if g is not None else (np.zeros(0, np.intp),
-                                                     np.zeros((0,) + shape[1:], dt))
-                if rv is None:
-                    rv = (np.arange(shape[0]), g.dense())
-                mine.append((np.asarray(rv[0]), np.asarray(rv[1]) * w))
-            every = self.allgather(mine)          # rows, never a dense gradient
-            for j, (i, shape, dt) in enumerate(sparse):
-                pairs = [theirs[j] for theirs in every if len(theirs[j][0])]
-                out[i] = Sparse(shape, dt, pairs)
+        out = self._send_grads(grads, count, total, layout, None)[0]
         return out, total, mean_loss
+
+    def _exchange_planned(self, grads, count, loss, error, where, layout):
+        """One step on a fixed layout; None when some rank's gradients do not
+        fit it (every rank then falls back to the gathering exchange)."""
+        bad = error is None and len(grads) != layout.n
+        head = (1.0 if error is not None else 0.0, 0.0, float(count),
+                count * float(loss) if count and error is None else 0.0)
+        out, total, head, bad = self._send_grads(grads if error is None and not bad else None,
+                                                 count, None, layout, head, bad)
+        if head[0]:
+            self.agree(error, where)             # every rank raises here
+        if head[1]:
+            return None
+        total = int(round(head[2]))
+        if total == 0:
+            return [None] * layout.n, 0, float("nan")
+        return out, total, head[3] / total
+
+    def _send_grads(self, grads, count, total, layout, head, bad=False):
+        """Pack ``count * g`` of the dense gradients by (device, dtype), with
+        the 4 header slots ``head`` in the first buffer (a float64 host
+        buffer of its own when there is no dense gradient), one Allreduce
+        each; then the sparse rows.  Returns (grads, total, head, bad)."""
+        from mpi4py import MPI
+        out = [None] * layout.n
+        dense = []
+        for i, shape, dt in layout.dense:
+            g = None if grads is None else grads[i]
+            if g is not None and g.__class__ is Sparse:
+                g = g.dense()
+            raw, be = (None, None) if g is None else unwrap(g)
+            if raw is not None and tuple(raw.shape) != shape:
+                bad, raw = True, None
+            elif raw is not None and raw.dtype != dt:
+                raw = raw.astype(dt)
+            dense.append((i, shape, dt, raw, be, g))
+        groups = {}
+        place = next((be for *_, be, g in dense if g is not None), None)
+        for d in dense:
+            groups.setdefault(np.dtype(d[2]).str, []).append(d)
+        wires = []
+        for ds in groups.values():
+            size = sum(int(np.prod(s, dtype=np.int64)) for _, s, *_ in ds)
+            wires.append((Wire(place, ds[0][2], size), ds, size))
+        if head is not None and not wires:
+            wires.append((Wire(None, np.float64, 0), [], 0))
+        for j, (w, ds, size) in enumerate(wires):
+            if head is not None and j == 0:
+                w.buf = (np if w.be is None else w.be.xp).zeros(size + 4, w.buf.dtype)
+                w.buf[size:] = (w.be.asarray(np.array(head, w.buf.dtype)) if w.be is not None
+                                else np.array(head, w.buf.dtype))
+                w.buf[size + 1] = float(bad)
+            off = 0
+            for i, shape, dt, raw, be, g in ds:
+                if raw is not None and count:
+                    w.put(off, raw, float(count))
+                off += int(np.prod(shape, dtype=np.int64))
+            w.allreduce(self, MPI.SUM)
+        if head is not None:
+            w0, _, size0 = wires[0]
+            head = w0.host(size0, 4)
+            if head[0] or head[1]:
+                return out, 0, head, bad
+            total = int(round(head[2]))
+        if not total:
+            return out, 0, head, bad
+        for w, ds, size in wires:
+            off = 0
+            part = w.buf[:size]
+            part /= total
+            for i, shape, dt, raw, be, g in ds:
+                v = w.get(off, shape)
+                out[i] = KnetArray._of(v, w.be) if w.be is not None and (
+                    g is None or isinstance(g, KnetArray)) else v
+                off += v.size
+        if layout.sparse:
+            mine = []
+            for i, shape, dt in layout.sparse:
+                g = None if grads is None else grads[i]
+                rv = None
+                if g is not None and count:
+                    rv = g.rows() if g.__class__ is Sparse else (np.arange(shape[0]),
+                                                                  np.asarray(unwrap(g)[0]))
+                    if rv is None:
+                        rv = (np.arange(shape[0]), g.dense())
+                mine.append(None if rv is None else (np.asarray(rv[0]),
+                                                      np.asarray(rv[1]) * float(count)))
+            every = self.allgather(mine)          # rows, never a dense gradient
+            for j, (i, shape, dt) in enumerate(layout.sparse):
+                pairs = [(ix, v / total) for theirs in every if theirs[j] is not None
+                         for ix, v in [theirs[j]] if len(ix)]
+                out[i] = Sparse(shape, dt, pairs)
+        return out, total, head, bad
+
+
+class _Layout:
+    """Which Params' gradients travel dense (in the buffers) and which as rows."""
+    __slots__ = ("n", "dense", "sparse")
+
+    def __init__(self, n):
+        self.n, self.dense, self.sparse = n, [], []
+
+
+class WirePlan:
+    """WirePlan(): the gradient layout one training iterator keeps between
+    steps (see ``Comm.exchange_grads``); fixed by its first exchange.
+
+    >>> WirePlan().layout is None
+    True
+    """
+    __slots__ = ("layout",)
+
+    def __init__(self):
+        self.layout = None
 
 
 class Shard:

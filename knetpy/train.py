@@ -21,7 +21,7 @@ import numpy as np
 from autograd.core import Param, _raw, diff, grad, params as _params
 
 from .knetarray import KnetArray
-from .distributed import Comm
+from .distributed import Comm, WirePlan
 from .batches import Minibatch, epoch_of, minibatch, ncycle, take
 from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Optimizer, Rmsprop
 from .update import Target, grad_array, run_updates
@@ -42,7 +42,7 @@ class Minimize:
     def __init__(self, f, data, optimizer, params, check_finite, comm=None):
         self.f = f
         self.comm = comm
-        self._synced = False
+        self._synced, self._plan, self._seen, self._redone = False, None, set(), False
         self.data = data
         self.optimizer = optimizer
         self.params = params
@@ -115,17 +115,17 @@ class Minimize:
 
     # ------------------------------------------------------------ with comm=
     def _local(self, args, step, count):
-        """This rank's part of a step: (loss, Params, gradients); an empty
-        batch after the first step gives no gradients without calling f."""
-        if count == 0 and self._plist is not None:
-            return 0.0, self._plist, [None] * len(self._plist)
+        """This rank's part of a step: (loss, Params, gradients).  A rank with
+        an empty batch runs f and its backward too (cross-replica layers
+        such as BatchNorm(comm=) exchange statistics there); its loss and
+        gradients carry weight 0."""
         y = diff(self.f, *args)
         loss = _raw(y)
         loss = float(loss.reshape(())[()] if isinstance(loss, np.ndarray) else loss)
         ps = self.params if self.params is not None else _params(y)
         if not ps and self.steps == 0:
             raise ValueError(self._no_param_message(ps))
-        grads = [grad(y, p) for p in ps] if count else [None] * len(ps)
+        grads = [grad(y, p) for p in ps]
         if self.steps == 0 and self.params is None and not any(g is not None for g in grads) \
                 and count:
             raise ValueError(self._no_param_message(ps))
@@ -135,24 +135,37 @@ class Minimize:
         comm, error, out = self.comm, None, None
         where = f"minimize: step {step}"
         count = _count(args)
+        if not self._synced:                    # rank 0's values before the first step
+            known = self.params if self.params is not None else _params(_holders(self.f))
+            comm.broadcast_(known, names=[str(_Where(i, p, step)) for i, p in enumerate(known)])
+            self._synced, self._plan, self._seen = True, WirePlan(), {id(p) for p in known}
+        comm.step_begin()
         try:
             out = self._local(args, step, count)
         except Exception as e:                  # every rank learns of it below
-            error = e
-        if not self._synced:                    # first step: agree, then broadcast
-            comm.agree(error, where)
-            loss, ps, grads = out
-            before = [np.array(_raw(p.value), copy=True) for p in ps] if comm.rank else None
-            comm.broadcast_(ps, names=[str(_Where(i, p, step)) for i, p in enumerate(ps)])
-            self._synced, self._plist = True, list(ps)
-            if comm.rank and count and any(not np.array_equal(b, _raw(p.value))
-                                            for b, p in zip(before, ps)):
-                try:                            # rank 0's values differ: redo the step
+            comm.drain()                        # the collectives others still make
+            if count or self._plist is None:
+                error = e
+            else:                               # an empty batch f cannot take: weight 0
+                out = (0.0, self._plist, [None] * len(self._plist))
+        if step == 1 and self.steps == 0 and not self._redone:
+            # Params that only the tape found (e.g. globals of a plain function):
+            # broadcast them and redo the step, on every rank alike
+            missing = error is None and any(id(p) not in self._seen for p in out[1])
+            if any(comm.agree(error, where, missing)):
+                ps = out[1]
+                comm.broadcast_(ps, names=[str(_Where(i, p, step)) for i, p in enumerate(ps)])
+                comm.step_begin()
+                try:
                     out = self._local(args, step, count)
                 except Exception as e:
                     error = e
+            self._redone = True
+        comm.step_end(error is None)
         loss, ps, grads = out if error is None else (0.0, [], [])
-        grads, total, mean = comm.exchange_grads(grads, count, loss, error, where)
+        if error is None and ps:
+            self._plist = list(ps)
+        grads, total, mean = comm.exchange_grads(grads, count, loss, error, where, self._plan)
         if total == 0:
             raise ValueError(f"minimize: step {step}: every rank had an empty batch")
         if self.check_finite and not math.isfinite(mean):
@@ -185,6 +198,18 @@ class _Where:
         return f"Param #{self.i} (shape {np.shape(self.p.value)}) at step {self.step}"
 
     __format__ = lambda self, spec: format(str(self), spec)
+
+
+def _holders(f):
+    """What holds the Params of the loss ``f`` without running it: ``f``
+    itself (a model), the object of a bound method and a function's closure."""
+    out = [f, getattr(f, "__self__", None)]
+    for cell in getattr(f, "__closure__", None) or ():
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:                      # an empty cell
+            pass
+    return out
 
 
 def _count(args):

@@ -1,0 +1,104 @@
+"""Cross-replica BatchNorm and the device path of knetpy.distributed under
+real MPI (mpiexec -n 2 and -n 3 from the venv, as subprocesses; see
+tests/dist_bn_worker.py): K ranks on uneven shards, some empty, end with the
+parameters, running statistics and losses of one process on the global
+batches (float64, within 1e-10); KnetArrays of the kernel backend (CPU
+emulator) cross the ranks as device buffers or staged through the host; a
+rank failing between two BatchNorms of a step fails every rank within
+seconds."""
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_distributed import _mpiexec
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module", params=[2, 3])
+def ranks(request, tmp_path_factory):
+    pytest.importorskip("mpi4py")
+    exe = _mpiexec()
+    if exe is None:
+        pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
+    k = request.param
+    out = tmp_path_factory.mktemp(f"mpibn{k}")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    env.pop("KNETPY_MPI_CUDA_AWARE", None)
+    t0 = time.monotonic()
+    res = subprocess.run([exe, "-n", str(k), sys.executable, str(HERE / "dist_bn_worker.py"),
+                          str(out)], capture_output=True, text=True, timeout=180, env=env)
+    took = time.monotonic() - t0
+    assert res.returncode == 0, res.stdout + res.stderr
+    done = re.findall(r"rank (\d+) of (\d+): done", res.stdout)
+    assert sorted(done) == [(str(r), str(k)) for r in range(k)], res.stdout
+    return k, out, took
+
+
+@pytest.mark.parametrize("name", ["bn-nll", "bn-mean", "emu-direct", "emu-staged"])
+def test_k_ranks_with_batchnorm_end_where_one_process_does(ranks, name):
+    k, out, _ = ranks
+    ref = np.load(out / f"{name}-ref-0.npz")
+    if name.startswith("bn"):
+        assert sum(key.startswith("bn") for key in ref.files) == 4    # both running stats
+        assert len(ref["losses"]) == 6
+    first = np.load(out / f"{name}-0.npz")
+    for r in range(k):
+        got = np.load(out / f"{name}-{r}.npz")
+        assert sorted(got.files) == sorted(ref.files)
+        for key in ref.files:
+            np.testing.assert_allclose(got[key], ref[key], rtol=0, atol=1e-10,
+                                       err_msg=f"{name}: {key} on rank {r} of {k}")
+            assert np.array_equal(got[key], first[key]), (name, key, r)   # ranks agree exactly
+
+
+def test_device_arrays_go_direct_or_staged(ranks):
+    k, out, _ = ranks
+    for r in range(k):
+        direct, staged, kind, data = (out / f"emu-direct-wire-{r}.txt").read_text().split()
+        assert int(direct) > 0 and int(staged) == 0 and (kind, data) == ("KnetArray", "ndarray")
+        direct, staged, *_ = (out / f"emu-staged-wire-{r}.txt").read_text().split()
+        assert int(direct) == 0 and int(staged) > 0
+
+
+def test_a_rank_failing_inside_a_batchnorm_step_fails_every_rank(ranks):
+    k, out, took = ranks
+    for r in range(k):
+        seconds, msg = (out / f"bnfail-{r}.txt").read_text().split("\n", 1)
+        assert msg.startswith(f"DistributedError: minimize: step 2 failed on 1 of {k} rank(s): "
+                              "rank 1: RuntimeError: GPU melted"), msg
+        assert float(seconds) < 5
+    assert took < 120
+
+
+def test_mnist_mlp_distributed_example_trains_with_batchnorm_across_ranks(tmp_path):
+    pytest.importorskip("mpi4py")
+    exe = _mpiexec()
+    if exe is None:
+        pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
+    import gzip
+    from test_examples import idx_bytes, learnable_images
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, n in (("train", 200), ("t10k", 100)):
+        x, y = learnable_images(n, seed=len(split))
+        (data / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(x)))
+        (data / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(y)))
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([exe, "-n", "2", sys.executable,
+                          str(HERE.parent / "examples" / "mnist_mlp.py"), "--distributed",
+                          "--data", str(data), "--epochs", "3", "--batchsize", "20",
+                          "--hidden", "32", "--lr", "0.01", "--plot", ""],
+                         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("before training") == 1 and "2 rank(s)" in res.stdout  # rank 0 only
+    acc = float(re.search(r"after 3 epochs: test accuracy ([0-9.]+)", res.stdout).group(1))
+    assert acc >= 0.9, res.stdout
