@@ -1,6 +1,6 @@
 """knetpy.ops: every differentiable operation of knetpy, each declared once.
 
-- ``activations``: relu, elu, selu, sigm, gelu, invx (and the SELU/GELU constants);
+- ``activations``: relu, elu, selu, sigm, gelu, invx;
 - ``softmax``: softmax, logsoftmax (logp), logsumexp;
 - ``losses``: nll, accuracy, zeroone, bce, logistic;
 - ``linear``: bmm, mat;
@@ -9,7 +9,13 @@
 - ``batchnorm``: the batch normalization op (Knet's batchnorm, bnmoments, bnparams);
 - ``rnn``: the recurrence with its backward through time (its LSTM/GRU cells
   are backend methods, ``knetpy.backends``);
-- ``device``: the one place an op asks whether its inputs have a device kernel.
+- ``bn_sync``: the cross-replica statistics of batchnorm (``comm=``);
+- ``conv``: conv4, deconv4 (2-D and 3-D, groups); ``pool``: pool, unpool,
+  maxpool, meanpool, lppool; ``operands``: their shared argument checks;
+- ``device``: ``like``/``host``, moving a small array beside another one.
+
+Every numeric kernel an op needs is a method of the backend that owns its
+arrays (``knetpy.backends``): the ops never ask which device they run on.
 
 Layers (``knetpy.layers``) and Knet's ``RNN`` call these ops; ``knetpy``
 exports their public names (each module's ``__all__``).  The package itself
