@@ -7,7 +7,8 @@ array protocol (``__array_ufunc__`` / ``__array_function__``).  Outside
 """
 import numpy as np
 
-from .core import Param, Result, Value, _raw, _tapes, _unbox_deep
+from . import core
+from .core import Param, Result, Value, _raw, _unbox_deep
 from .registry import ASTYPE, COPY, FUNCTIONS, GETITEM, UFUNCS
 
 
@@ -18,7 +19,7 @@ def _recording(args):
             if a.tape.level >= 0:
                 return True
         elif isinstance(a, Param):
-            if _tapes:
+            if core._local.tapes:
                 return True
         elif isinstance(a, (list, tuple)) and _recording(a):
             return True
@@ -67,7 +68,7 @@ def _to_array(self, dtype=None, copy=None):
 
 
 def _readonly(self, *a, **k):
-    if isinstance(self, Result) or _tapes:
+    if isinstance(self, Result) or core._local.tapes:
         raise ValueError("cannot write in place into a value recorded for differentiation: "
                          "its gradient would be wrong (build a new array instead, "
                          "e.g. with np.where or concatenation)")

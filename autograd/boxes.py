@@ -9,7 +9,9 @@ import types
 
 import numpy as np
 
-__all__ = ["Value", "Param", "Result", "value", "raw", "unbox_deep", "find_params"]
+from .hold import hold
+
+__all__ = ["Value", "Param", "Result", "value", "raw", "unbox_deep", "find_params", "params"]
 
 
 class Value:
@@ -71,11 +73,19 @@ def _show(v):
 
 def value(x):
     """value(x): the array held by a Param or Result (one level); anything else as it is.
+    The array of a Result being recorded is read-only until its tape's sweep
+    is over (see ``hold.py``).
 
     >>> value(Param(np.ones(2)))
     array([1., 1.])
     """
-    return x.value if isinstance(x, Value) else x
+    if isinstance(x, Value):
+        v = x.value
+        if v.__class__ is np.ndarray and x.__class__ is Result and x.tape is not None \
+                and x.tape.level >= 0:
+            hold(x.tape, v)
+        return v
+    return x
 
 
 def raw(x):
@@ -148,3 +158,12 @@ def find_params(x):
 def _is_module_or_function(o):
     return isinstance(o, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
                           types.MethodType))
+
+
+def params(x):
+    """params(x) -> list of the Params found in x: for the Result of ``diff``
+    the Params it depends on, otherwise ``find_params(x)`` (a search of
+    containers and object attributes).  Example: ``params(model)``."""
+    if isinstance(x, Result) and x.tape is not None and x.tape.level < 0:
+        return [p for p, _ in x.tape.grads.values() if isinstance(p, Param)]
+    return find_params(x)

@@ -12,6 +12,12 @@ HIPS autograd has the same import name as ours, so it runs in its own venv
 in a subprocess that runs this file with ``--hips``.
 
     .venv/bin/python bench/tape.py
+    .venv/bin/python bench/tape.py --knetpy-only   # our two rows only (no torch, no HIPS)
+
+``--knetpy-only`` is for comparing two versions of the tape: run this file with
+``PYTHONPATH`` pointing at the other checkout, alternating the two.  ``--cpu``
+times with the process's CPU clock instead of the wall clock (steadier on a
+busy machine: time spent waiting for a core is not counted).
 """
 import os
 import subprocess
@@ -33,22 +39,25 @@ def chain(np_, x, k):
     return np_.sum(x)
 
 
+CLOCK = time.process_time if "--cpu" in sys.argv else time.perf_counter
+
+
 def best_per_call(f, min_time=0.2, reps=5):
     """Best over ``reps`` rounds of the mean time of one call of f()."""
     f()
     n, t = 1, 0.0
     while t < min_time / reps:            # calibrate the number of calls per round
         n *= 2
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             f()
-        t = time.perf_counter() - t0
+        t = CLOCK() - t0
     best = t / n
     for _ in range(reps - 1):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             f()
-        best = min(best, (time.perf_counter() - t0) / n)
+        best = min(best, (CLOCK() - t0) / n)
     return best
 
 
@@ -111,9 +120,16 @@ def hips_costs():
     return per_op, fixed
 
 
-def main():
+def main(knetpy_only=False):
+    """Measure and print the table (only knetpy's rows with ``knetpy_only``)."""
     rows = [("knetpy grad(f)(x)", costs(knetpy_step)),
             ("knetpy diff + Param", costs(knetpy_param_step))]
+    if knetpy_only:
+        import autograd
+        print(f"autograd from {os.path.dirname(autograd.__file__)}")
+        for name, (op, fixed) in rows:
+            print(f"{name:22s}{op * 1e6:8.2f} µs/op{fixed * 1e6:10.1f} µs fixed")
+        return
     try:
         rows.append(("torch CPU", costs(torch_step)))
     except ImportError:
@@ -138,4 +154,4 @@ if __name__ == "__main__":
     if "--hips" in sys.argv:
         print(*costs(hips_step))
     else:
-        main()
+        main(knetpy_only="--knetpy-only" in sys.argv)
