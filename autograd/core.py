@@ -20,12 +20,11 @@ from .backward import (NonScalarOutput, add_grads, check_scalar, sweep,  # noqa:
                        unbroadcast)
 from .boxes import (Param, Result, Value, _raw, _unbox_deep, find_params,  # noqa: F401
                     params, raw, unbox_deep, value)
-from .hold import hold, hold_all, held_write_error, release
+from .hold import HeldArrayError, hold, hold_all, held_write_error, release
 
 __all__ = ["Value", "Param", "Result", "Primitive", "primitive", "zerograd", "raw",
            "diff", "grad", "gradloss", "value", "params", "training"]
 
-__knetpy__ = True      # marks knetpy's autograd (autograd/__init__ checks it)
 
 class _PerThread(threading.local):
     def __init__(self):
@@ -34,9 +33,9 @@ class _PerThread(threading.local):
 
 _local = _PerThread()      # tapes are per thread; tape.level is the index in its thread's list
 
+
 class Tape:
-    """One recording: the Results in creation order, the Params it saw and the
-    arrays it holds read-only for the sweep (``hold.py``)."""
+    """One recording: its Results in order, its Params, its read-only arrays (hold.py)."""
     __slots__ = ("level", "nodes", "pboxes", "roots", "grads", "held")
 
     def __init__(self):
@@ -60,6 +59,7 @@ class Tape:
 def training():
     """training() -> bool: True only while ``diff`` (or ``grad``) is recording."""
     return bool(_local.tapes)
+
 
 
 class Primitive:
@@ -161,7 +161,7 @@ class Primitive:
                 args = [_raw(a) for a in args]
             return self.fn(*args, **kw)
         if "out" in kw and kw["out"] is not None:
-            raise ValueError(f"{self.__name__}: out= would write in place into a recorded "
+            raise HeldArrayError(f"{self.__name__}: out= would write in place into a recorded "
                              "array, which would make its gradient wrong")
         raw = list(args)
         parents = []
@@ -191,8 +191,8 @@ class Primitive:
 def record(f, args, kw, root_index=None, keep_held=False):
     """Run f(*args, **kw) on a new tape of this thread, the arguments at ``root_index``
     (int or tuple) as its roots.  Returns (tape, out), ``out`` a Result of the tape
-    (a constant one when f's value depends on nothing recorded); the tape is
-    finished (level -1) and its held arrays released (by the caller with ``keep_held``)."""
+    (constant when f depends on nothing recorded), the tape finished (level -1) and
+    its held arrays released (by the caller with ``keep_held``)."""
     tape = Tape()
     tapes = _local.tapes
     if root_index is not None:
