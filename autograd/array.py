@@ -41,12 +41,12 @@ def _array_ufunc(self, ufunc, method, *inputs, **kw):
     if kw and kw.get("out") is not None and _recording(kw["out"]):
         where = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
         raise _write_error(kw["out"], f"np.{where}(..., out=x)")
-    if method == "at" and _recording(inputs[:1]):
-        raise _write_error(inputs[0], f"np.{ufunc.__name__}.at(x, ...)")
     if method == "__call__":
         impl = UFUNCS.get(ufunc)
         if impl is not None:
             return impl(*inputs, **kw)
+    elif method == "at" and _recording(inputs[:1]):
+        raise _write_error(inputs[0], f"np.{ufunc.__name__}.at(x, ...)")
     elif method == "reduce" and ufunc in _REDUCERS:
         kw.setdefault("axis", 0)
         return _array_function(self, _REDUCERS[ufunc], (), inputs, kw)

@@ -92,19 +92,16 @@ class Primitive:
         return None
 
     def __call__(self, *args, **kw):
-        tapes = _local.tapes
-        if not kw and len(tapes) == 1:
-            # fast paths for one level of recording, every wrapped argument a
-            # Result of that tape (anything else takes the general path below)
-            top = tapes[0]
-            grads = self.grads
-            # the commonest calls: one recorded argument, or two with one recorded
-            n = len(args)
+        if not kw:
+            # fast paths: every wrapped argument a Result of one outermost tape (level 0,
+            # no thread-local lookup); first one recorded argument, or two with one recorded
+            grads, n = self.grads, len(args)
             if n == 1 or n == 2 and len(grads) == 2:
                 j = 0 if n == 1 or args[0].__class__ is Result else 1
                 a = args[j]
-                if a.__class__ is Result and a.tape is top and \
+                if a.__class__ is Result and a.tape.level == 0 and \
                         (n == 1 or not isinstance(args[1 - j], Value)):
+                    top = a.tape
                     v = a.value
                     raw = (v,) if n == 1 else (v, args[1]) if j == 0 else (args[0], v)
                     y = self.fn(*raw)
@@ -116,11 +113,13 @@ class Primitive:
                     if n == 2 and args[1 - j].__class__ is np.ndarray:
                         hold(top, args[1 - j])     # a constant operand the sweep reads
                     return r
-            parents = []
+            top, parents = None, []
             raw = list(args)
             for i, a in enumerate(args):
                 if a.__class__ is Result:
-                    if a.tape is not top:
+                    if top is None and a.tape.level == 0:
+                        top = a.tape
+                    elif a.tape is not top:
                         break
                     raw[i] = a.value
                     if (grads[i] is not None) if i < len(grads) else self.nary_grad is not None:
@@ -129,12 +128,13 @@ class Primitive:
                     break
             else:
                 y = self.fn(*raw)
-                if not parents:
+                if not parents:      # (also: nothing wrapped at all)
                     return y
                 r = Result(y, top, self, raw, kw, parents)
                 top.nodes.append(r)
                 hold_all(top, args)
                 return r
+        tapes = _local.tapes
         top = None
         wrapped = False
         for a in args:
