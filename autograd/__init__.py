@@ -7,7 +7,28 @@
 >>> grad(y, x)
 array([2., 4., 6.])
 """
-from .core import (Param, Primitive, Result, Value, diff, grad, gradloss, params,  # noqa: F401
+__knetpy__ = True    # the marker ``import knetpy`` checks: this is knetpy's autograd
+
+
+def _mixed(why):
+    """The ImportError for a folder where another ``autograd`` (HIPS's) overwrote files of ours."""
+    return ImportError(
+        f"autograd: the package at {__path__[0]} mixes knetpy's `autograd` with files of another "
+        f"package of the same import name, most likely HIPS autograd (`pip install autograd`) "
+        f"installed over it ({why}). The two cannot share an environment: run "
+        f"`pip uninstall -y autograd` and then `pip install --force-reinstall --no-deps knetpy` "
+        f"(or `pip install -e .` in a knetpy checkout)")
+
+
+try:
+    from . import core as _core
+except ImportError as e:
+    if getattr(e, "name", None) == "numpy":
+        raise
+    raise _mixed(f"autograd/core.py does not import: {e}") from e
+if not hasattr(_core, "Tape") or not hasattr(_core, "_local"):
+    raise _mixed("autograd/core.py is not knetpy's tape")
+from .core import (Param, Primitive, Result, Value, diff, grad, gradloss, params,  # noqa: F401,E402
                    raw, training, value)
 from .registry import primitive, zerograd  # noqa: F401
 from . import array as _array  # noqa: F401  (installs the numpy protocol on Value)

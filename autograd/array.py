@@ -4,10 +4,18 @@ Operators, properties and ndarray methods are added to ``Value``; numpy
 functions and ufuncs reach the registered implementations through the
 array protocol (``__array_ufunc__`` / ``__array_function__``).  Outside
 ``diff`` everything simply runs on the wrapped arrays.
+
+Augmented assignment (``x += y``) on a recorded value rebinds ``x`` to a new
+recorded value, as HIPS autograd's boxes do; a write into a recorded array
+(``x[i] = ...``, ``out=x``, ``np.add.at(x, ...)``) raises ``HeldArrayError``.
+On a Param, ``+=`` updates its array in place outside ``diff`` (an optimizer
+step) and raises inside it.
 """
 import numpy as np
 
-from .core import Param, Result, Value, _raw, _tapes, _unbox_deep
+from . import core
+from .core import Param, Result, Value, _raw, _unbox_deep
+from .hold import HeldArrayError
 from .registry import ASTYPE, COPY, FUNCTIONS, GETITEM, UFUNCS
 
 
@@ -18,7 +26,7 @@ def _recording(args):
             if a.tape.level >= 0:
                 return True
         elif isinstance(a, Param):
-            if _tapes:
+            if core._local.tapes:
                 return True
         elif isinstance(a, (list, tuple)) and _recording(a):
             return True
@@ -30,14 +38,19 @@ _REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimu
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kw):
+    if kw and kw.get("out") is not None and _recording(kw["out"]):
+        where = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        raise _write_error(kw["out"], f"np.{where}(..., out=x)")
     if method == "__call__":
         impl = UFUNCS.get(ufunc)
         if impl is not None:
             return impl(*inputs, **kw)
+    elif method == "at" and _recording(inputs[:1]):
+        raise _write_error(inputs[0], f"np.{ufunc.__name__}.at(x, ...)")
     elif method == "reduce" and ufunc in _REDUCERS:
         kw.setdefault("axis", 0)
         return _array_function(self, _REDUCERS[ufunc], (), inputs, kw)
-    if _recording(inputs) or _recording(kw.get("out") or ()):
+    if _recording(inputs):
         raise TypeError(f"np.{ufunc.__name__}.{method} has no gradient; register one with "
                         f"@primitive (or @zerograd if it is not differentiable)")
     if isinstance(kw.get("out"), tuple):
@@ -66,27 +79,49 @@ def _to_array(self, dtype=None, copy=None):
     return np.asarray(_raw(self), dtype=dtype)
 
 
-def _readonly(self, *a, **k):
-    if isinstance(self, Result) or _tapes:
-        raise ValueError("cannot write in place into a value recorded for differentiation: "
-                         "its gradient would be wrong (build a new array instead, "
-                         "e.g. with np.where or concatenation)")
+def _describe(x):
+    """A short name for a value: ``Param of shape (3,) float64``."""
+    if isinstance(x, tuple):
+        return ", ".join(_describe(a) for a in x)
+    kind = "Param" if isinstance(x, Param) else "recorded value" if isinstance(x, Result) \
+        else type(x).__name__
+    return f"{kind} of shape {np.shape(_raw(x))} {np.result_type(_raw(x))}"
+
+
+def _write_error(target, how):
+    return HeldArrayError(
+        f"{how}: cannot write in place into a {_describe(target)} while it is recorded for "
+        f"differentiation: its gradient would be wrong (build a new array instead, e.g. "
+        f"with np.where or concatenation; x += y, without a write, gives a new value)")
+
+
+def _recorded(x):
+    """True when a write into x must be refused: x is recorded, or a Param while this
+    thread records."""
+    return x.tape.level >= 0 if isinstance(x, Result) else bool(core._local.tapes)
 
 
 def _setitem(self, index, v):
-    _readonly(self)
+    if _recorded(self):
+        raise _write_error(self, f"x[{index!r}] = ...")
     self.value[_unbox_deep(index)] = _raw(v)
 
 
-def _inplace(ufunc):
+def _inplace(ufunc, symbol):
     def op(self, other):
-        _readonly(self)
+        if isinstance(self, Result):     # rebinds x to a new (recorded) value, as HIPS does
+            return UFUNCS[ufunc](self, other)
+        if _recorded(self):
+            raise _write_error(self, f"x {symbol}= y on a Param (write x = x {symbol} y for a "
+                                     f"new recorded value)")
         if isinstance(self.value, np.ndarray):
             ufunc(self.value, _raw(other), out=self.value)
         else:
             self.value = ufunc(self.value, _raw(other))
         return self
     op.__name__ = f"__i{ufunc.__name__}__"
+    op.__doc__ = (f"x {symbol}= y: a Result is rebound to the new value x {symbol} y; a "
+                  f"Param is updated in place (refused while recording).")
     return op
 
 
@@ -122,14 +157,16 @@ def _install():
     V.__array_ufunc__ = _array_ufunc
     V.__array_function__ = _array_function
     V.__hash__ = object.__hash__
-    for name, uf in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
-                     ("truediv", np.true_divide), ("floordiv", np.floor_divide),
-                     ("mod", np.remainder), ("pow", np.power), ("matmul", np.matmul),
-                     ("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.bitwise_xor)]:
+    for name, uf, sym in [("add", np.add, "+"), ("sub", np.subtract, "-"),
+                          ("mul", np.multiply, "*"), ("truediv", np.true_divide, "/"),
+                          ("floordiv", np.floor_divide, "//"), ("mod", np.remainder, "%"),
+                          ("pow", np.power, "**"), ("matmul", np.matmul, "@"),
+                          ("and", np.bitwise_and, "&"), ("or", np.bitwise_or, "|"),
+                          ("xor", np.bitwise_xor, "^")]:
         op, rop = _binary(uf)
         setattr(V, f"__{name}__", op)
         setattr(V, f"__r{name}__", rop)
-        setattr(V, f"__i{name}__", _inplace(uf))
+        setattr(V, f"__i{name}__", _inplace(uf, sym))
     for name, uf in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
                      ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)]:
         setattr(V, f"__{name}__", _binary(uf)[0])

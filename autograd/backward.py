@@ -5,12 +5,33 @@ functions and adds the contributions into the parents; ``unbroadcast`` sums
 a gradient back to the shape of its input; ``add_grads`` adds two
 contributions, either of which may be ``Sparse``.
 """
+import math
+
 import numpy as np
 
 from .boxes import Result, Value, raw as _raw
 from .sparse import Sparse
 
-__all__ = ["unbroadcast", "add_grads", "sweep"]
+__all__ = ["unbroadcast", "add_grads", "sweep", "check_scalar", "NonScalarOutput"]
+
+
+class NonScalarOutput(ValueError, TypeError):
+    """A gradient was asked of a function whose output is not one number; both a
+    ValueError (AutoGrad.jl's ``diff``) and a TypeError (HIPS autograd's ``grad``)."""
+
+
+def check_scalar(out, real=False):
+    """check_scalar(out, real=False): raise unless Result ``out`` holds one
+    number (a real one with ``real``), as the sweep from dy = 1 needs.
+    Example: ``check_scalar(out)`` before ``sweep(tape, out)``."""
+    v = _raw(out.value)
+    shape = v.shape if hasattr(v, "shape") else np.shape(v)
+    if math.prod(shape) != 1:
+        raise NonScalarOutput(f"diff: the function must return a scalar (one element) to be "
+                              f"differentiated, but it returned an array of shape {shape}")
+    if real and (v.dtype.kind == "c" if hasattr(v, "dtype") else isinstance(v, complex)):
+        raise TypeError("grad only applies to real scalar-output functions; use "
+                        "holomorphic_grad, or differentiate np.real(f(x)) or np.abs(f(x))")
 
 
 def unbroadcast(g, x):

@@ -9,7 +9,43 @@ import types
 
 import numpy as np
 
-__all__ = ["Value", "Param", "Result", "value", "raw", "unbox_deep", "find_params"]
+from .hold import hold
+
+__all__ = ["Value", "Param", "Result", "value", "raw", "unbox_deep", "find_params", "params",
+           "register_array_type"]
+
+_ARRAY_TYPES = [np.ndarray, np.generic, int, float, complex]   # what a Param may hold
+
+
+def register_array_type(cls):
+    """register_array_type(cls): let ``Param`` hold instances of ``cls`` (an
+    array type with numpy's protocols, e.g. ``knetpy.KnetArray``).
+
+    >>> class MyArray(np.ndarray): pass
+    >>> register_array_type(MyArray)
+    """
+    if cls not in _ARRAY_TYPES:
+        _ARRAY_TYPES.append(cls)
+
+
+def _check_array(v):
+    """Raise a TypeError unless ``v`` may be the value of a Param."""
+    if isinstance(v, tuple(_ARRAY_TYPES)) or type(v).__module__.split(".")[0] == "cupy":
+        return
+    what = f"{type(v).__module__}.{type(v).__qualname__}".replace("builtins.", "")
+    if isinstance(v, Value):
+        hint = "; a Param cannot wrap another Param or a recorded value"
+    elif what.startswith("torch."):
+        hint = ("; convert a torch tensor with np.from_dlpack(t) (no copy for a CPU tensor) "
+                "or t.detach().cpu().numpy()")
+    elif isinstance(v, (list, tuple)):
+        hint = "; make an array of it first: Param(np.array(value))"
+    elif hasattr(v, "__dlpack__"):
+        hint = "; convert it with np.from_dlpack(value)"
+    else:
+        hint = ""
+    raise TypeError(f"Param: value must be a numpy or CuPy array, a KnetArray or a number, "
+                    f"got {what}{hint}")
 
 
 class Value:
@@ -32,13 +68,21 @@ class Param(Value):
     __slots__ = ("value", "opt", "__weakref__")
 
     def __init__(self, value, opt=None):
-        if isinstance(value, Value):
-            raise TypeError(f"Param: value must be an array, got {type(value).__name__}")
+        _check_array(value)
         self.value = value
         self.opt = opt
 
     def __repr__(self):
         return f"P({_show(self.value)})"
+
+    def __dlpack__(self, **kw):
+        """DLPack export of the held array (``np.from_dlpack(p)``, ``torch.from_dlpack(p)``);
+        the consumer shares its memory."""
+        return _dlpack_source(self).__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        """The DLPack device of the held array: ``(1, 0)`` for host memory."""
+        return _dlpack_source(self).__dlpack_device__()
 
 
 class Result(Value):
@@ -61,6 +105,20 @@ class Result(Value):
     def __repr__(self):
         return f"T({_show(self.value)})"
 
+    __dlpack__ = Param.__dlpack__
+    __dlpack_device__ = Param.__dlpack_device__
+
+
+def _dlpack_source(x):
+    """The array whose DLPack methods serve Param/Result x: its raw value (a number
+    as a 0-d array); refused for a Result being recorded, as its gradient would be
+    lost (``value(r)`` takes the array without it, as for a Param)."""
+    if x.__class__ is Result and x.tape is not None and x.tape.level >= 0:
+        raise TypeError("DLPack export of a value recorded for differentiation would lose "
+                        "its gradient; use value(x) to take the array without it")
+    v = raw(x)
+    return v if hasattr(v, "__dlpack__") else np.asarray(v)
+
 
 def _show(v):
     """Scalars as plain numbers, arrays as numpy shows them."""
@@ -71,11 +129,19 @@ def _show(v):
 
 def value(x):
     """value(x): the array held by a Param or Result (one level); anything else as it is.
+    The array of a Result being recorded is read-only until its tape's sweep
+    is over (see ``hold.py``).
 
     >>> value(Param(np.ones(2)))
     array([1., 1.])
     """
-    return x.value if isinstance(x, Value) else x
+    if isinstance(x, Value):
+        v = x.value
+        if v.__class__ is np.ndarray and x.__class__ is Result and x.tape is not None \
+                and x.tape.level >= 0:
+            hold(x.tape, v)
+        return v
+    return x
 
 
 def raw(x):
@@ -148,3 +214,12 @@ def find_params(x):
 def _is_module_or_function(o):
     return isinstance(o, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
                           types.MethodType))
+
+
+def params(x):
+    """params(x) -> list of the Params found in x: for the Result of ``diff``
+    the Params it depends on, otherwise ``find_params(x)`` (a search of
+    containers and object attributes).  Example: ``params(model)``."""
+    if isinstance(x, Result) and x.tape is not None and x.tape.level < 0:
+        return [p for p, _ in x.tape.grads.values() if isinstance(p, Param)]
+    return find_params(x)

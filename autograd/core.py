@@ -12,26 +12,35 @@ Names defined above core (``primitive``, ``zerograd``, HIPS's ``make_vjp``,
 ``defvjp``, ...) are still readable here: upper modules hand them to
 ``provide`` when they load and the module ``__getattr__`` serves them.
 """
-import math
+import threading
 
 import numpy as np
 
-from .backward import add_grads, sweep, unbroadcast  # noqa: F401  (the tape's API)
+from .backward import (NonScalarOutput, add_grads, check_scalar, sweep,  # noqa: F401
+                       unbroadcast)
 from .boxes import (Param, Result, Value, _raw, _unbox_deep, find_params,  # noqa: F401
-                    raw, unbox_deep, value)
+                    params, raw, unbox_deep, value)
+from .hold import HeldArrayError, hold, hold_all, held_write_error, release
 
 __all__ = ["Value", "Param", "Result", "Primitive", "primitive", "zerograd", "raw",
            "diff", "grad", "gradloss", "value", "params", "training"]
 
-_tapes = []  # the tapes being recorded, innermost last; tape.level is its index
+
+class _PerThread(threading.local):
+    def __init__(self):
+        self.tapes = []    # this thread's tapes being recorded, innermost last
+
+
+_local = _PerThread()      # tapes are per thread; tape.level is the index in its thread's list
 
 
 class Tape:
-    """One recording: the Results in creation order and the Params it saw."""
-    __slots__ = ("level", "nodes", "pboxes", "roots", "grads")
+    """One recording: its Results in order, its Params, its read-only arrays (hold.py)."""
+    __slots__ = ("level", "nodes", "pboxes", "roots", "grads", "held")
 
     def __init__(self):
-        self.level = len(_tapes)
+        self.level = len(_local.tapes)
+        self.held = []
         self.nodes = []
         self.pboxes = {}   # id(param) -> (param, Result standing for it here)
         self.roots = []    # Results given as arguments by grad(f)
@@ -41,14 +50,16 @@ class Tape:
         """The Result that stands for Param ``p`` on this tape (made once)."""
         entry = self.pboxes.get(id(p))
         if entry is None:
-            outer = _tapes[self.level - 1].box_param(p) if self.level > 0 else p.value
+            outer = _local.tapes[self.level - 1].box_param(p) if self.level > 0 else p.value
+            hold(self, outer)
             entry = self.pboxes[id(p)] = (p, Result(outer, self))
         return entry[1]
 
 
 def training():
     """training() -> bool: True only while ``diff`` (or ``grad``) is recording."""
-    return bool(_tapes)
+    return bool(_local.tapes)
+
 
 
 class Primitive:
@@ -81,18 +92,16 @@ class Primitive:
         return None
 
     def __call__(self, *args, **kw):
-        if not kw and len(_tapes) == 1:
-            # fast paths for one level of recording, every wrapped argument a
-            # Result of that tape (anything else takes the general path below)
-            top = _tapes[0]
-            grads = self.grads
-            # the commonest calls: one recorded argument, or two with one recorded
-            n = len(args)
+        if not kw:
+            # fast paths: every wrapped argument a Result of one outermost tape (level 0,
+            # no thread-local lookup); first one recorded argument, or two with one recorded
+            grads, n = self.grads, len(args)
             if n == 1 or n == 2 and len(grads) == 2:
                 j = 0 if n == 1 or args[0].__class__ is Result else 1
                 a = args[j]
-                if a.__class__ is Result and a.tape is top and \
+                if a.__class__ is Result and a.tape.level == 0 and \
                         (n == 1 or not isinstance(args[1 - j], Value)):
+                    top = a.tape
                     v = a.value
                     raw = (v,) if n == 1 else (v, args[1]) if j == 0 else (args[0], v)
                     y = self.fn(*raw)
@@ -101,12 +110,16 @@ class Primitive:
                         return y
                     r = Result(y, top, self, raw, kw, ((j, a),))
                     top.nodes.append(r)
+                    if n == 2 and args[1 - j].__class__ is np.ndarray:
+                        hold(top, args[1 - j])     # a constant operand the sweep reads
                     return r
-            parents = []
+            top, parents = None, []
             raw = list(args)
             for i, a in enumerate(args):
                 if a.__class__ is Result:
-                    if a.tape is not top:
+                    if top is None and a.tape.level == 0:
+                        top = a.tape
+                    elif a.tape is not top:
                         break
                     raw[i] = a.value
                     if (grads[i] is not None) if i < len(grads) else self.nary_grad is not None:
@@ -115,11 +128,13 @@ class Primitive:
                     break
             else:
                 y = self.fn(*raw)
-                if not parents:
+                if not parents:      # (also: nothing wrapped at all)
                     return y
                 r = Result(y, top, self, raw, kw, parents)
                 top.nodes.append(r)
+                hold_all(top, args)
                 return r
+        tapes = _local.tapes
         top = None
         wrapped = False
         for a in args:
@@ -129,14 +144,15 @@ class Primitive:
                     t = a.tape
                     if t.level < 0:
                         continue
-                elif _tapes:
-                    t = _tapes[-1]
+                elif tapes:
+                    t = tapes[-1]
                 else:
                     continue
                 if top is None or t.level > top.level:
                     top = t
         if kw and any(isinstance(v, Value) for v in kw.values()):
-            if _recording_kw(kw):
+            if any(v.tape.level >= 0 if v.__class__ is Result else bool(tapes)
+                   for v in kw.values() if isinstance(v, Value)):
                 raise TypeError(f"{self.__name__}: pass differentiable arguments positionally; "
                                 f"keyword arguments {sorted(kw)} are not differentiated")
             kw = {k: _raw(v) for k, v in kw.items()}
@@ -145,7 +161,7 @@ class Primitive:
                 args = [_raw(a) for a in args]
             return self.fn(*args, **kw)
         if "out" in kw and kw["out"] is not None:
-            raise ValueError(f"{self.__name__}: out= would write in place into a recorded "
+            raise HeldArrayError(f"{self.__name__}: out= would write in place into a recorded "
                              "array, which would make its gradient wrong")
         raw = list(args)
         parents = []
@@ -166,59 +182,58 @@ class Primitive:
             return y
         r = Result(y, top, self, raw, kw, parents)
         top.nodes.append(r)
+        hold_all(top, args)
+        if kw:
+            hold_all(top, kw.values())
         return r
 
 
-def _recording_kw(kw):
-    return any(v.tape.level >= 0 if v.__class__ is Result else bool(_tapes)
-               for v in kw.values() if isinstance(v, Value))
-
-
-def record(f, args, kw, root_index=None):
-    """Run f(*args, **kw) on a new tape; the arguments at ``root_index`` (an
-    int or a tuple of ints) become roots of the tape.  Returns (tape, out)
-    where ``out`` is a Result of the tape (a constant one when f's value does
-    not depend on anything recorded).  The tape is finished (level -1)."""
+def record(f, args, kw, root_index=None, keep_held=False):
+    """Run f(*args, **kw) on a new tape of this thread, the arguments at ``root_index``
+    (int or tuple) as its roots.  Returns (tape, out), ``out`` a Result of the tape
+    (constant when f depends on nothing recorded), the tape finished (level -1) and
+    its held arrays released (by the caller with ``keep_held``)."""
     tape = Tape()
+    tapes = _local.tapes
     if root_index is not None:
         args = list(args)
         for i in (root_index if isinstance(root_index, tuple) else (root_index,)):
             a = args[i]
             if isinstance(a, Param):   # a Param root stays visible to the enclosing tapes
-                a = _tapes[-1].box_param(a) if _tapes else a.value
+                a = tapes[-1].box_param(a) if tapes else a.value
+            hold(tape, a)
             args[i] = Result(a, tape)
             tape.roots.append(args[i])
-    _tapes.append(tape)
+    tapes.append(tape)
     try:
         out = f(*args, **kw)
         if isinstance(out, Param):
             out = tape.box_param(out)
+    except BaseException as e:
+        release(tape)                # nothing stays held after a failure
+        err = held_write_error(e)    # numpy's "read-only" error for a held array, explained
+        if err is None:
+            raise
+        raise err
     finally:
-        _tapes.pop()
+        tapes.pop()
         tape.level = -1          # from here on its Results count as constants
+    if not keep_held:
+        release(tape)
     if not (out.__class__ is Result and out.tape is tape):
         out = Result(out, tape)
     return tape, out
 
 
-class NonScalarOutput(ValueError, TypeError):
-    """A gradient was asked of a function whose output is not one number; both a
-    ValueError (AutoGrad.jl's ``diff``) and a TypeError (HIPS autograd's ``grad``)."""
-
-
 def _run(f, args, kw, root_index=None, real=False):
     """record + check that the output is a scalar (a real one with ``real``)
-    + sweep with dy = 1."""
-    tape, out = record(f, args, kw, root_index)
-    v = _raw(out.value)
-    shape = v.shape if hasattr(v, "shape") else np.shape(v)
-    if math.prod(shape) != 1:
-        raise NonScalarOutput(f"diff: the function must return a scalar (one element) to be "
-                              f"differentiated, but it returned an array of shape {shape}")
-    if real and (v.dtype.kind == "c" if hasattr(v, "dtype") else isinstance(v, complex)):
-        raise TypeError("grad only applies to real scalar-output functions; use "
-                        "holomorphic_grad, or differentiate np.real(f(x)) or np.abs(f(x))")
-    sweep(tape, out)     # for nested tapes the sweep is recorded on the outer ones
+    + sweep with dy = 1; the held arrays are released when the sweep is over."""
+    tape, out = record(f, args, kw, root_index, keep_held=True)
+    try:
+        check_scalar(out, real)
+        sweep(tape, out)     # for nested tapes the sweep is recorded on the outer ones
+    finally:
+        release(tape)
     return tape, out
 
 
@@ -247,8 +262,6 @@ def grad(f, x=None, argnum=0):
 
     >>> grad(lambda w: np.sum(w * w))(np.array([1., 2.]))
     array([2., 4.])
-    >>> bool(grad(grad(np.sin))(0.5) == -np.sin(0.5))
-    True
     """
     if isinstance(f, Result):
         if f.tape is None:
@@ -259,23 +272,12 @@ def grad(f, x=None, argnum=0):
 
 
 def gradloss(f, argnum=0):
-    """gradloss(f, argnum=0): like ``grad(f)`` but the function returns
-    ``(gradient, loss)``.
-
+    """gradloss(f, argnum=0): like ``grad(f)`` but the function returns ``(gradient, loss)``.
     >>> g, loss = gradloss(lambda w: np.sum(w * w))(np.array([1., 2.]))
     >>> g, float(loss)
     (array([2., 4.]), 5.0)
     """
     return _upper["grad_of"](f, argnum, with_loss=True)
-
-
-def params(x):
-    """params(x) -> list of the Params found in x: for the Result of ``diff``
-    the Params it depends on, otherwise ``boxes.find_params(x)`` (a search of
-    containers and object attributes).  Example: ``params(model)``."""
-    if isinstance(x, Result) and x.tape is not None and x.tape.level < 0:
-        return [p for p, _ in x.tape.grads.values() if isinstance(p, Param)]
-    return find_params(x)
 
 
 # names defined above core, handed down when their module loads (see the module docstring)

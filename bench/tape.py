@@ -12,6 +12,21 @@ HIPS autograd has the same import name as ours, so it runs in its own venv
 in a subprocess that runs this file with ``--hips``.
 
     .venv/bin/python bench/tape.py
+    .venv/bin/python bench/tape.py --knetpy-only   # our two rows only (no torch, no HIPS)
+
+``--knetpy-only`` is for comparing two versions of the tape: run this file with
+``PYTHONPATH`` pointing at the other checkout, alternating the two.  ``--cpu``
+times with the process's CPU clock instead of the wall clock (steadier on a
+busy machine: time spent waiting for a core is not counted).
+
+``--ab DIR [ROUNDS]`` compares the tape of another checkout DIR (e.g. made with
+``git worktree add /tmp/base HEAD~3`` or ``git archive``) with this one inside
+one process: both ``autograd`` packages are copied under other names (their
+absolute imports rewritten), and the two rows are timed back to back on the
+CPU clock in ROUNDS (default 40) short rounds, alternating which goes first;
+it prints the medians and the quartiles of the per-round ratios new/base.
+On a shared machine this pairs every measurement with one taken under the
+same load, which separate runs cannot do.
 """
 import os
 import subprocess
@@ -33,22 +48,25 @@ def chain(np_, x, k):
     return np_.sum(x)
 
 
+CLOCK = time.process_time if "--cpu" in sys.argv else time.perf_counter
+
+
 def best_per_call(f, min_time=0.2, reps=5):
     """Best over ``reps`` rounds of the mean time of one call of f()."""
     f()
     n, t = 1, 0.0
     while t < min_time / reps:            # calibrate the number of calls per round
         n *= 2
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             f()
-        t = time.perf_counter() - t0
+        t = CLOCK() - t0
     best = t / n
     for _ in range(reps - 1):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             f()
-        best = min(best, (time.perf_counter() - t0) / n)
+        best = min(best, (CLOCK() - t0) / n)
     return best
 
 
@@ -111,9 +129,83 @@ def hips_costs():
     return per_op, fixed
 
 
-def main():
+def _renamed_copy(src, name, dest):
+    """Copy package folder ``src`` (an ``autograd``) to ``dest/name`` with its
+    absolute ``autograd`` imports pointing at ``name``; returns ``name``."""
+    import re
+    import shutil
+    target = os.path.join(dest, name)
+    shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
+    pattern = re.compile(r"^(\s*)(from|import) autograd\b", re.M)
+    for root, _, files in os.walk(target):
+        for f in files:
+            if f.endswith(".py"):
+                path = os.path.join(root, f)
+                with open(path) as fh:
+                    text = fh.read()
+                with open(path, "w") as fh:
+                    fh.write(pattern.sub(lambda m: f"{m[1]}{m[2]} {name}", text))
+    return name
+
+
+def ab(base_dir, rounds=40):
+    """ab(base_dir, rounds=40): paired comparison of the tape in checkout
+    ``base_dir`` (base) and this checkout (new), both in this process (see the
+    module docstring).  Example: ``python bench/tape.py --ab /tmp/base 40``."""
+    import importlib
+    import statistics
+    import tempfile
+    global CLOCK
+    CLOCK = time.process_time
+    tmp = tempfile.mkdtemp(prefix="tape-ab-")
+    mods = {}
+    for label, src in (("base", os.path.join(base_dir, "autograd")),
+                       ("new", os.path.join(HERE, os.pardir, "autograd"))):
+        sys.path.insert(0, tmp)
+        mods[label] = importlib.import_module(_renamed_copy(src, f"autograd_{label}", tmp))
+
+    def grad_step(m, k):
+        g = m.grad(lambda x: chain(np, x, k))
+        x = np.linspace(0.1, 1.0, N)
+        return lambda: g(x)
+
+    def param_step(m, k):
+        w = m.Param(np.linspace(0.1, 1.0, N))
+        return lambda: m.grad(m.diff(lambda: chain(np, w, k)), w)
+
+    def per_call(f, n):
+        t0 = CLOCK()
+        for _ in range(n):
+            f()
+        return (CLOCK() - t0) / n
+    print(f"paired rounds, process CPU time; base {base_dir}, new {os.path.dirname(HERE)}")
+    for name, make in (("grad(f)(x)", grad_step), ("diff + Param", param_step)):
+        fs = {lab: (make(m, K), make(m, 1)) for lab, m in mods.items()}
+        op = {"base": [], "new": []}
+        fixed = {"base": [], "new": []}
+        for r in range(rounds):
+            for lab in ("base", "new") if r % 2 == 0 else ("new", "base"):
+                tk, t1 = per_call(fs[lab][0], 60), per_call(fs[lab][1], 600)
+                op[lab].append((tk - t1) / (K - 1))
+                fixed[lab].append(t1)
+        for what, d, unit in (("per op", op, 1e6), ("fixed", fixed, 1e6)):
+            ratio = [n / b for b, n in zip(d["base"], d["new"])]
+            q = statistics.quantiles(ratio, n=4)
+            print(f"{name:13s}{what:7s} base {statistics.median(d['base']) * unit:6.2f} µs, "
+                  f"new {statistics.median(d['new']) * unit:6.2f} µs; new/base median "
+                  f"{statistics.median(ratio):.3f} (quartiles {q[0]:.3f}-{q[2]:.3f})")
+
+
+def main(knetpy_only=False):
+    """Measure and print the table (only knetpy's rows with ``knetpy_only``)."""
     rows = [("knetpy grad(f)(x)", costs(knetpy_step)),
             ("knetpy diff + Param", costs(knetpy_param_step))]
+    if knetpy_only:
+        import autograd
+        print(f"autograd from {os.path.dirname(autograd.__file__)}")
+        for name, (op, fixed) in rows:
+            print(f"{name:22s}{op * 1e6:8.2f} µs/op{fixed * 1e6:10.1f} µs fixed")
+        return
     try:
         rows.append(("torch CPU", costs(torch_step)))
     except ImportError:
@@ -135,7 +227,11 @@ def main():
 
 
 if __name__ == "__main__":
-    if "--hips" in sys.argv:
+    if "--ab" in sys.argv:
+        i = sys.argv.index("--ab")
+        rest = [a for a in sys.argv[i + 1:] if not a.startswith("--")]
+        ab(rest[0], int(rest[1]) if len(rest) > 1 else 40)
+    elif "--hips" in sys.argv:
         print(*costs(hips_step))
     else:
-        main()
+        main(knetpy_only="--knetpy-only" in sys.argv)

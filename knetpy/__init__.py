@@ -5,7 +5,20 @@ answers are 0-based, and reductions take numpy's ``axis=``.  The
 differentiable operations live in ``knetpy.ops`` (one module per family);
 their public names are exported here.
 """
-from autograd import (Param, cat1d, diff, gcheck, grad, gradloss, params,  # noqa: F401
+# ---- import guard (first): `autograd` must be knetpy's, not HIPS autograd of the same name ----
+import autograd as _autograd  # noqa: E402
+
+if not getattr(_autograd, "__knetpy__", False):
+    _where = getattr(_autograd, "__file__", None) or list(getattr(_autograd, "__path__", []))
+    raise ImportError(
+        f"knetpy: `import autograd` found {_where}, which is not knetpy's own `autograd` "
+        f"package but another one of the same import name, most likely HIPS autograd "
+        f"(`pip install autograd`). The two cannot share an environment: run "
+        f"`pip uninstall -y autograd`, then `pip install --force-reinstall --no-deps knetpy` "
+        f"(or `pip install -e .` in a knetpy checkout); if that path is a folder of your own, "
+        f"rename it or take it off sys.path")
+# ---- end of the import guard ----
+from autograd import (Param, cat1d, diff, gcheck, grad, gradloss, params,  # noqa: F401,E402
                       training, value)
 from .rnn import *  # noqa: F401,F403
 from .device import *  # noqa: F401,F403

@@ -13,7 +13,7 @@ operations and the backend computes them.
 """
 import numpy as np
 
-from autograd.core import Value, _raw
+from autograd.boxes import Value, raw, register_array_type
 
 from . import backends
 
@@ -72,7 +72,7 @@ def run(kernel, *args, **kw):
     array([0.5, 0.5])
     """
     if _has_value(args):     # grad(f)(param) outside diff hands kernels the Param itself
-        args = tuple(_raw(a) for a in args)
+        args = tuple(raw(a) for a in args)
     be = _backend_of(args)
     if be is None:
         return getattr(backends.numpy_backend, kernel)(*args, **kw)
@@ -96,7 +96,7 @@ class KnetArray:
     __array_priority__ = 500      # below Param/Result, so recorded values take over
 
     def __init__(self, a, dtype=None):
-        a = _raw(a)
+        a = raw(a)
         if isinstance(a, KnetArray):
             a = a.data
         if dtype is not None:
@@ -126,6 +126,16 @@ class KnetArray:
     def to_numpy(self):
         """A host numpy copy of the data."""
         return self._be.to_numpy(self.data)
+
+    def __dlpack__(self, **kw):
+        """DLPack export of the data, without a copy: the host array's for the
+        numpy backend and the emulator, CuPy's on a GPU
+        (``torch.from_dlpack(k)``, ``np.from_dlpack(k)`` for host data)."""
+        return self.data.__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        """The DLPack device of the data: ``(1, 0)`` on the host, ``(2, id)`` on a CUDA GPU."""
+        return self.data.__dlpack_device__()
 
     def __array__(self, dtype=None, copy=None):
         a = self._be.to_numpy(self.data)
@@ -225,7 +235,7 @@ class KnetArray:
 
     def __setitem__(self, index, v):
         if isinstance(v, Value):
-            v = _raw(v)
+            v = raw(v)
         self.data[_unwrap(index)] = self._be.asarray(_unwrap(v)) \
             if isinstance(v, (np.ndarray, KnetArray)) else v
 
@@ -297,3 +307,6 @@ KnetArray.__pos__ = lambda self: self
 KnetArray.__abs__ = lambda self: np.absolute(self)
 KnetArray.__invert__ = lambda self: np.invert(self)
 KnetArray.__hash__ = None
+
+
+register_array_type(KnetArray)      # a Param may hold a KnetArray

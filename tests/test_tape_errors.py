@@ -12,13 +12,11 @@ INPLACE = {
     "ufunc out= tuple": lambda x: _write(x * 2, lambda h: np.multiply(h, 2, out=(h,))),
     "ufunc out= into a plain array": lambda x: _write(x * 2, lambda h: np.exp(h, out=np.empty(3))),
     "unary ufunc out=": lambda x: _write(x * 2, lambda h: np.negative(h, out=h)),
-    "+=": lambda x: _write(x * 2, lambda h: h.__iadd__(1)),
-    "-=": lambda x: _write(x * 2, lambda h: h.__isub__(1)),
-    "*=": lambda x: _write(x * 2, lambda h: h.__imul__(2)),
-    "/=": lambda x: _write(x * 2, lambda h: h.__itruediv__(2)),
-    "**=": lambda x: _write(x * 2, lambda h: h.__ipow__(2)),
     "+= on a Param": lambda x: _write(x, lambda h: h.__iadd__(1)),
+    "-= on a Param": lambda x: _write(x, lambda h: h.__isub__(1)),
+    "np.add.at": lambda x: _write(x * 2, lambda h: np.add.at(h, [0], 1.0)),
 }
+# (+=, -=, *=, /=, **= on a recorded value rebind it, as HIPS does: tests/test_augmented.py)
 
 
 def _write(h, op):
@@ -39,9 +37,8 @@ def test_augmented_assignment_spelled_as_python_code():
     x = Param(np.ones(3))
 
     def f():
-        h = x * 2
-        h += 1
-        return np.sum(h)
+        x[0] += 1                    # a write into the Param's array
+        return np.sum(x)
 
     def g():
         h = np.exp(x)
