@@ -8,10 +8,10 @@ numpy arrays in place across the ranks (``op="mean"`` divides by ``size``).
 Every rank adds the contributions in rank order, so all ranks get the same
 bits, as an MPI allreduce gives.
 
-The autograd tape stack is one per process, so two ranks must never record
-at the same moment: a rank runs only while it holds the world's *baton*, and
-hands it (with its own stack of tapes, restored when it gets the baton back)
-to the others while it waits at the barrier inside a collective.  A rank that
+Tapes are per thread, so each rank records on its own; the ranks still run
+one at a time (a rank runs while it holds the world's *baton* and hands it
+on while it waits at the barrier inside a collective), which keeps every
+run deterministic.  A rank that
 raises breaks the barrier, so the others fail at their next collective
 instead of waiting; ``run_ranks`` then raises the first rank's error.
 
@@ -25,8 +25,6 @@ instead of waiting; ``run_ranks`` then raises the first rank's error.
 import threading
 
 import numpy as np
-
-import autograd.core as _core
 
 __all__ = ["FakeComm", "run_ranks"]
 
@@ -47,14 +45,11 @@ class FakeComm:
         self.calls, self.sizes = 0, []
 
     def _wait(self):
-        stash = list(_core._tapes)       # this rank's tapes leave with it ...
-        _core._tapes.clear()
         self.world.baton.release()
         try:
             self.world.barrier.wait()
         finally:
             self.world.baton.acquire()
-            _core._tapes[:] = stash      # ... and come back when it runs again
 
     def allreduce_(self, arrays, op="sum"):
         """allreduce_(arrays, op="sum"): sum (or average, ``op="mean"``) each
