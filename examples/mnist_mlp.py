@@ -13,16 +13,10 @@ with the statistics of all ranks, and ``adam(..., comm=comm)`` averages the
 gradients; rank 0 reports.  Without mpiexec it is one process, as usual.
 Needs the data: `apt-get install dataset-fashion-mnist` (or --data FOLDER).
 """
-import argparse
-import os
-
-import numpy as np
-
-from knetpy import (accuracy, adam, distributed, load, mat, minibatch, ncycle, nll, param, param0,
-                    progress, relu, save, seed)
+from knetpy import accuracy, adam, distributed, load, mat, ncycle, nll, param, param0, progress, relu, seed
 from knetpy.layers import BatchNorm
-from knetpy.datasets import fashion_mnist
-from knetpy.plot import plot_history
+
+from _common import image_batches, options, plot_losses, save_checkpoint   # examples/_common.py
 
 
 # ---- the model, as in Knet's README
@@ -51,28 +45,9 @@ def identity(x):
 
 
 # ---- the rest: options, data, training, checkpoint, plot
-def plot_losses(losses, path, title):
-    """Draw the loss curve to path (knetpy.plot) and say where, or why not; path or None."""
-    try:
-        plot_history(losses, path, title=title)
-    except ImportError as e:
-        print(f"no loss curve: {e}")
-        return None
-    print(f"loss curve: {os.path.abspath(path)}")
-    return path
-
-
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=10)
+    p = options(__doc__, "mnist_mlp", epochs=10, lr=0.001)
     p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--batchsize", type=int, default=100)
-    p.add_argument("--lr", type=float, default=0.001)
-    p.add_argument("--limit", type=int, help="use only the first N training and test images")
-    p.add_argument("--data", help="folder with the idx files (default: see knetpy.datasets)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--checkpoint", default="mnist_mlp.h5", help="'' to skip saving")
-    p.add_argument("--plot", default="mnist_mlp_loss.png", help="'' to skip the plot")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the ranks of mpiexec, with a cross-replica BatchNorm")
     return p.parse_args(argv)
@@ -81,11 +56,7 @@ def parse(argv):
 def main(argv=None):
     o = parse(argv)
     seed(o.seed)
-    xtrn, ytrn, xtst, ytst = fashion_mnist(o.data)
-    if o.limit:
-        xtrn, ytrn, xtst, ytst = xtrn[:o.limit], ytrn[:o.limit], xtst[:o.limit], ytst[:o.limit]
-    dtrn = minibatch(xtrn, ytrn, o.batchsize, shuffle=True)
-    dtst = minibatch(xtst, ytst, o.batchsize, partial=True)
+    dtrn, dtst = image_batches(o)
 
     comm = distributed.init() if o.distributed else None
     if comm is None:
@@ -94,7 +65,7 @@ def main(argv=None):
         model = Chain(Dense(784, o.hidden, identity), BatchNorm(o.hidden, relu, comm=comm),
                       Dense(o.hidden, 10, identity))
     say = print if comm is None or comm.rank == 0 else (lambda *a: None)
-    say(f"{len(xtrn)} training and {len(xtst)} test images; "
+    say(f"{dtrn.n} training and {dtst.n} test images; "
         f"before training: test accuracy {accuracy(model, dtst):.4f}"
         + (f"; {comm.size} rank(s)" if comm else ""))
     data = ncycle(dtrn if comm is None else comm.shard(dtrn), o.epochs)
@@ -107,13 +78,10 @@ def main(argv=None):
     acc, tloss, reloaded = accuracy(model, dtst), nll(model, dtst), None
     say(f"after {o.epochs} epochs: test accuracy {acc:.4f}, test loss {tloss:.4f}")
 
-    if o.checkpoint:    # the whole model, its Params with their Adam state
-        save(o.checkpoint, model=model)
-        again = load(o.checkpoint, "model", allow=[Chain, Dense, identity])
-        reloaded = accuracy(again, dtst)
-        print(f"saved {o.checkpoint}; reloaded model's test accuracy {reloaded:.4f}")
-    if o.plot:
-        plot_losses(losses, o.plot, f"MLP on Fashion-MNIST: test accuracy {acc:.4f}")
+    if save_checkpoint(o.checkpoint, model=model):   # the whole model, its Params with their Adam state
+        reloaded = accuracy(load(o.checkpoint, "model", allow=[Chain, Dense, identity]), dtst)
+        print(f"reloaded model's test accuracy {reloaded:.4f}")
+    plot_losses(losses, o.plot, f"MLP on Fashion-MNIST: test accuracy {acc:.4f}")
     return {"accuracy": acc, "test_loss": float(tloss), "losses": losses, "model": model,
             "reloaded_accuracy": reloaded}
 

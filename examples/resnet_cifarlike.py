@@ -11,7 +11,6 @@ Prints the model, the loss along the way and the test accuracy after every
 epoch.  A measured run of the defaults: test accuracy 0.8705, 0.8977 and 0.9144
 after epochs 1, 2 and 3 (77 minutes on a busy 2-core machine).
 """
-import argparse
 import sys
 import time
 
@@ -19,9 +18,10 @@ import numpy as np
 
 import knetpy
 from knetpy import accuracy, adam, minibatch, nll, relu
-from knetpy.datasets import fashion_mnist
 from knetpy.layers import (BatchNorm, Chain, Conv, Dense, FlattenLayer, GlobalMeanPool,
                            SkipConnection, WrappedFunction)
+
+from _common import images, options   # examples/_common.py
 
 
 def conv_bn(cin, cout, activation=None, stride=1):
@@ -51,20 +51,12 @@ def resnet(width=16, classes=10):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=3, help="passes over the training set")
-    ap.add_argument("--limit", type=int, default=None,
-                    help="use only the first LIMIT training (and test) images")
-    ap.add_argument("--batchsize", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap = options(__doc__, epochs=3, lr=2e-3, batchsize=64)
     ap.add_argument("--width", type=int, default=16, help="channels of the first stage")
-    ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
 
     knetpy.seed(a.seed)
-    xtrn, ytrn, xtst, ytst = fashion_mnist()
-    if a.limit:
-        xtrn, ytrn, xtst, ytst = xtrn[:a.limit], ytrn[:a.limit], xtst[:a.limit], ytst[:a.limit]
+    xtrn, ytrn, xtst, ytst = images(a.data, a.limit)
     mean, std = xtrn.mean(), xtrn.std()
     xtrn, xtst = (xtrn - mean) / std, (xtst - mean) / std
 

@@ -83,14 +83,8 @@ def test_mnist_mlp_distributed_example_trains_with_batchnorm_across_ranks(tmp_pa
     exe = _mpiexec()
     if exe is None:
         pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
-    import gzip
-    from test_examples import idx_bytes, learnable_images
-    data = tmp_path / "data"
-    data.mkdir()
-    for split, n in (("train", 200), ("t10k", 100)):
-        x, y = learnable_images(n, seed=len(split))
-        (data / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(x)))
-        (data / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(y)))
+    from test_examples import write_fake_mnist
+    data = write_fake_mnist(tmp_path / "data")
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
     res = subprocess.run([exe, "-n", "2", sys.executable,

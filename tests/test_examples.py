@@ -1,4 +1,5 @@
 """The examples run end to end on tiny generated data (a few optimizer steps each)."""
+import doctest
 import gzip
 import importlib
 import sys
@@ -16,7 +17,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def examples():
     sys.path.insert(0, str(EXAMPLES))
     try:
-        yield {name: importlib.import_module(name) for name in ("mnist_mlp", "lenet", "charlm")}
+        yield {name: importlib.import_module(name) for name in ("_common", "mnist_mlp", "lenet", "charlm",
+                                                            "resnet_cifarlike")}
     finally:
         sys.path.remove(str(EXAMPLES))
 
@@ -39,15 +41,20 @@ def learnable_images(n, seed):
     return x, y
 
 
-@pytest.fixture
-def fake_mnist(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
+def write_fake_mnist(folder):
+    """Write 200 training and 100 test learnable_images as the four idx.gz files of Fashion-MNIST
+    into folder (made if missing); return folder.  tests/test_distributed_bn.py uses it too."""
+    folder.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", 200), ("t10k", 100)):
         x, y = learnable_images(n, seed=len(split))
         (folder / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(x)))
         (folder / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(y)))
     return folder
+
+
+@pytest.fixture
+def fake_mnist(tmp_path):
+    return write_fake_mnist(tmp_path / "data")
 
 
 def common(tmp_path, data):
@@ -140,3 +147,31 @@ def test_charlm_windows(examples):
 def test_unigram_entropy(examples):
     h = examples["charlm"].unigram_entropy(np.array([0, 0, 1, 2]), 4)
     assert h == pytest.approx(-(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25)))
+
+
+def test_resnet(examples, fake_mnist, capsys):
+    acc = examples["resnet_cifarlike"].main(["--data", str(fake_mnist), "--epochs", "1",
+                                             "--limit", "40", "--batchsize", "20", "--width", "4"])
+    assert 0 <= acc <= 1
+    assert "epoch 1: test accuracy" in capsys.readouterr().out
+
+
+def test_common_docstrings(examples):
+    result = doctest.testmod(examples["_common"])
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_common_options_and_outputs(examples, fake_mnist, tmp_path, capsys):
+    common = examples["_common"]
+    o = common.options("Doc line.\nmore", epochs=1, lr=0.5, batchsize=30).parse_args(
+        ["--data", str(fake_mnist), "--limit", "70"])
+    assert not hasattr(o, "checkpoint") and not hasattr(o, "plot")    # no name: no outputs
+    dtrn, dtst = common.image_batches(o)
+    assert (dtrn.n, dtst.n, len(dtrn), len(dtst)) == (70, 70, 2, 3)  # test keeps its partial batch
+    assert common.save_checkpoint("", model=1) is None and common.plot_losses([1.0], "", "t") is None
+    assert capsys.readouterr().out == ""
+    path = str(tmp_path / "w.h5")
+    assert common.save_checkpoint(path, w=np.arange(3)) == path
+    assert f"saved {path}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        common.options("Doc.", epochs=1, lr=0.1).parse_args(["--checkpoint", "x.h5"])
