@@ -17,6 +17,7 @@ from . import core
 from .core import Param, Result, Value, _raw, _unbox_deep
 from .hold import HeldArrayError
 from .registry import ASTYPE, COPY, FUNCTIONS, GETITEM, UFUNCS
+from .util import numpy_method
 
 
 def _recording(args):
@@ -134,13 +135,6 @@ def _binary(ufunc):
     return op, rop
 
 
-def _method(func):
-    def m(self, *args, **kw):
-        return func(self, *args, **kw)
-    m.__name__ = func.__name__
-    m.__doc__ = f"Same as np.{func.__name__}(x, ...)."
-    return m
-
 
 def _shape_method(func):
     def m(self, *shape, **kw):
@@ -198,10 +192,10 @@ def _install():
               np.cumprod, np.argmax, np.argmin, np.argsort, np.all, np.any, np.clip, np.dot,
               np.ravel, np.squeeze, np.swapaxes, np.nonzero, np.round, np.conj, np.trace,
               np.diagonal, np.take, np.repeat, np.sort, np.ptp]:
-        setattr(V, f.__name__, _method(f))
-    V.conj = _method(np.conj)
-    V.round = _method(np.round)
-    V.max, V.min = _method(np.max), _method(np.min)
+        setattr(V, f.__name__, numpy_method(f))
+    V.conj = numpy_method(np.conj)
+    V.round = numpy_method(np.round)
+    V.max, V.min = numpy_method(np.max), numpy_method(np.min)
     V.conjugate = V.conj
     V.reshape = _shape_method(np.reshape)
     V.transpose = lambda self, *axes: np.transpose(

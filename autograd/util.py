@@ -1,4 +1,4 @@
-"""Small helpers: cat1d, and the module ``__getattr__`` of the numpy/scipy namespaces."""
+"""Small helpers: cat1d, numpy_method, and the module ``__getattr__`` of the numpy/scipy namespaces."""
 import numpy as np
 
 
@@ -11,6 +11,24 @@ def cat1d(*arrays):
     if not arrays:
         raise ValueError("cat1d: needs at least one array")
     return np.concatenate([np.ravel(a) for a in arrays])
+
+
+def numpy_method(func):
+    """numpy_method(func): ``func`` as a method, ``x.name(...) == func(x, ...)``,
+    named after it (how array-like classes get ``x.sum()``, ``x.mean()``, ...).
+
+    >>> class Box:
+    ...     def __init__(self, a): self.a = a
+    ...     def __array__(self, dtype=None, copy=None): return self.a
+    ...     total = numpy_method(np.sum)
+    >>> float(Box(np.ones(3)).total())
+    3.0
+    """
+    def m(self, *args, **kw):
+        return func(self, *args, **kw)
+    m.__name__ = func.__name__
+    m.__doc__ = f"Same as np.{func.__name__}(x, ...)."
+    return m
 
 
 def forward_getattr(module, name):

@@ -14,6 +14,7 @@ operations and the backend computes them.
 import numpy as np
 
 from autograd.boxes import Value, raw, register_array_type
+from autograd.util import numpy_method
 
 from . import backends
 
@@ -269,20 +270,14 @@ class KnetArray:
         return np.ravel(self).copy()
 
 
-def _method(func):
-    def m(self, *args, **kw):
-        return func(self, *args, **kw)
-    m.__name__ = func.__name__
-    m.__doc__ = f"Same as np.{func.__name__}(x, ...)."
-    return m
-
 
 for _f in (np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std, np.all, np.any,
            np.argmax, np.argmin, np.cumsum, np.cumprod, np.clip, np.dot, np.ravel, np.squeeze,
            np.swapaxes, np.nonzero, np.round, np.repeat, np.take, np.sort, np.argsort,
            np.conj, np.trace, np.diagonal):
-    setattr(KnetArray, _f.__name__, _method(_f))
-KnetArray.max, KnetArray.min, KnetArray.round = _method(np.max), _method(np.min), _method(np.round)
+    setattr(KnetArray, _f.__name__, numpy_method(_f))
+KnetArray.max, KnetArray.min, KnetArray.round = (numpy_method(np.max), numpy_method(np.min),
+                                                  numpy_method(np.round))
 
 
 def _binop(ufunc):
