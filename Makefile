@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: test demo oracle bench clean
+.PHONY: test demo oracle bench clean hips
 
 $(VPY):
 	$(PY) -m venv $(VENV)
@@ -48,3 +48,8 @@ oracle: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(VPY) -m pip install -q torch==2.13.0
 	for b in bench/*.py; do $(VPY) $$b || exit 1; done
+
+# HIPS autograd 1.9.1's own tests and examples run against our autograd (downloads the sdist
+# into a temporary folder; never part of `make test`).
+hips: $(VENV)/.installed-test
+	bash bench/hips_suite.sh $(VPY) all

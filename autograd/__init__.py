@@ -13,6 +13,7 @@ from . import array as _array  # noqa: F401  (installs the numpy protocol on Val
 from . import numpy_grads as _numpy_grads  # noqa: F401
 from . import complex_grads as _complex_grads  # noqa: F401  (after numpy_grads: complex rules)
 from . import fft_grads as _fft_grads  # noqa: F401
+from . import hips_rules as _hips_rules  # noqa: F401  (rules added for HIPS's test suite; last)
 from .sparse import Sparse  # noqa: F401
 from .gcheck import gcheck  # noqa: F401
 from .util import cat1d  # noqa: F401
