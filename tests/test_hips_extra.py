@@ -134,3 +134,15 @@ def test_dirichlet_rvs():
     from autograd.scipy.stats import dirichlet
     x = dirichlet.rvs(onp.ones(3), size=4, random_state=0)
     assert x.shape == (4, 3) and onp.allclose(x.sum(1), 1)
+
+
+@pytest.mark.parametrize("name", ["autograd.hips_rules", "autograd.numpy.hips_compat",
+                                  "autograd.tracer", "autograd.misc.tracers",
+                                  "autograd.misc.fixed_points", "autograd.misc.flatten",
+                                  "autograd.util", "autograd.extend"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name), extraglobs={"np": onp},
+                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
