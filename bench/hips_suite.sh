@@ -23,8 +23,8 @@ PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hips.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
-"$PY" -m pip download -q --no-deps --no-binary :all: "autograd==$VERSION" -d dl >/dev/null || {
-  echo "hips: could not download autograd==$VERSION"; exit 1; }
+"$PY" -m pip download -q --no-deps --no-binary :all: "autograd==$VERSION" -d dl > pip.log 2>&1 || {
+  cat pip.log; echo "hips: could not download autograd==$VERSION"; exit 1; }
 tar xzf dl/autograd-$VERSION.tar.gz
 mkdir run
 cp -r "autograd-$VERSION/tests" "autograd-$VERSION/examples" run/

@@ -146,3 +146,97 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), extraglobs={"np": onp},
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_solve_banded_gradients():
+    import autograd.scipy.linalg as spla
+    ab, b = R(3, 5) + onp.array([[0.0], [4.0], [0.0]]), R(5)
+    check_grads(lambda ab, b: spla.solve_banded((1, 1), ab, b), modes=["rev", "fwd"])(ab, b)
+    assert gcheck(lambda ab, b: spla.solve_banded((1, 1), ab, b), Param(ab), Param(b), verbose=0)
+
+
+def test_const_graph_replays_without_running_python():
+    from autograd.misc import const_graph
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return np.sin(x) * y + x
+    fast = const_graph(f)
+    assert fast(0.3, 2.0) == pytest.approx(f(0.3, 2.0))
+    assert fast(1.1, -1.0) == pytest.approx(f(1.1, -1.0))
+    assert len(calls) == 3                                   # replays ran no Python of f
+    assert grad(fast)(0.5, 2.0) == pytest.approx(2 * onp.cos(0.5) + 1)
+
+
+def test_trace_builds_hips_nodes_in_order():
+    from autograd.tracer import Node, trace
+
+    class Names(Node):
+        def __init__(self, value, fun, args, kwargs, argnums, parents):
+            self.name, self.parents, self.value = fun.__name__, parents, value
+
+        def initialize_root(self):
+            self.name, self.parents = "x", []
+    value, node = trace(Names.new_root(), lambda x: np.exp(np.sin(x)) * 2.0, 0.5)
+    assert value == pytest.approx(2 * onp.exp(onp.sin(0.5)))
+    names = []
+    while node.parents:
+        names.append(node.name)
+        node = node.parents[0]
+    assert names == ["multiply", "exp", "sin"]
+    assert trace(Names.new_root(), lambda x: 3.0, 1.0)[1] is None
+
+
+def test_fixed_point_gradient_is_the_implicit_one():
+    from autograd.misc.fixed_points import fixed_point
+    step = lambda a: lambda x: x - 0.1 * (x * x - a)       # noqa: E731  fixed point sqrt(a)
+    f = lambda a: fixed_point(step, a, 1.0, lambda x, y: np.abs(x - y), 1e-12)   # noqa: E731
+    assert f(2.0) == pytest.approx(onp.sqrt(2.0))
+    assert grad(f)(2.0) == pytest.approx(0.5 / onp.sqrt(2.0), rel=1e-6)
+
+
+def test_flatten_func_and_util_func():
+    from autograd.misc.flatten import flatten_func
+    from autograd.util import func
+    f, unflatten, x = flatten_func(lambda p, k: {"a": p["a"] * k, "b": p["b"]},
+                                   {"a": onp.ones(2), "b": 3.0})
+    onp.testing.assert_allclose(f(x, 2.0), [2.0, 2.0, 3.0])
+    assert func(abs) is abs
+
+
+def test_primitive_vjps_and_deprecated_wrappers():
+    import warnings
+
+    from autograd.core import primitive_vjps
+    from autograd.extend import primitive
+    from autograd.util import quick_grad_check
+    assert np.sin in primitive_vjps and np.iscomplex not in primitive_vjps
+    saved = primitive_vjps.pop(np.cosh)
+    try:
+        with pytest.raises(TypeError):
+            grad(np.cosh)(1.0)
+    finally:
+        primitive_vjps[np.cosh] = saved
+    assert grad(np.cosh)(1.0) == pytest.approx(onp.sinh(1.0))
+
+    @primitive
+    def mul(x, y):
+        return x * y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        mul.defgrad(lambda ans, x, y: lambda g: y * g)
+        mul.defvjp(lambda g, ans, vs, gvs, x, y: x * g, argnum=1)
+        check_grads(mul, modes=["rev"])(R(2, 2), R(2, 2))
+        mul.defvjp_is_zero([0, 1])
+        assert grad(mul)(2.0, 3.0) == 0.0
+        quick_grad_check(lambda x, y: x ** 2 + y, 1.0, (2.0,))
+        with pytest.raises(AssertionError):
+            quick_grad_check(_wrong, 1.0)             # a deliberately wrong gradient
+
+
+def _wrong(x):
+    from autograd.extend import defvjp, primitive
+    f = primitive(lambda x: 2 * x)
+    defvjp(f, lambda ans, x: lambda g: 3 * g)
+    return f(x)
