@@ -23,7 +23,6 @@ from .differential_operators import (checkpoint, deriv, elementwise_grad,  # noq
                                      tensor_jacobian_product, value_and_grad,
                                      vector_jacobian_product)
 from . import extend as _extend  # noqa: F401  (HIPS's names in autograd.core)
-from . import hips_rules as _hips_rules  # noqa: F401  (rules added for HIPS's test suite; last)
 from .builtins import dict, isinstance, list, tuple, type  # noqa: F401,A001  (HIPS names)
 
 __all__ = ["Param", "Result", "Sparse", "diff", "grad", "gradloss", "value", "params",

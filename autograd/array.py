@@ -57,8 +57,9 @@ def _array_function(self, func, types, args, kwargs):
 
 def _to_array(self, dtype=None, copy=None):
     """np.asarray(x) (numpy's __array__ protocol): the held array, but never of a
-    value being recorded, whose gradient would silently stop there (PyTorch's rule)."""
-    if _recording((self,)):
+    value being recorded, whose gradient would silently stop there (PyTorch's rule);
+    a cast to integers or booleans (``np.int64(x)``), which has no gradient, is allowed."""
+    if _recording((self,)) and not (dtype is not None and np.dtype(dtype).kind in "biu"):
         raise TypeError("cannot turn a value recorded for differentiation into a plain numpy "
                         "array (np.asarray, np.array, or an ndarray method such as a.dot(x)): "
                         "its gradient would be lost. Use value(x) to take the value without "
@@ -73,8 +74,15 @@ def _readonly(self, *a, **k):
                          "e.g. with np.where or concatenation)")
 
 
+class RecordedWriteError(ValueError, TypeError):
+    """``x[i] = v`` into a recorded array: a ValueError, and the TypeError of HIPS autograd."""
+
+
 def _setitem(self, index, v):
-    _readonly(self)
+    try:
+        _readonly(self)
+    except ValueError as e:
+        raise RecordedWriteError(str(e)) from None
     self.value[_unbox_deep(index)] = _raw(v)
 
 

@@ -558,7 +558,7 @@ zero("np.linalg.cond", (lambda a: LA.cond(a), _z(M33)))
 zero("sp.gammasgn", (lambda a: sp.gammasgn(a), Z1))
 
 # ------------------------------------------------------------ added for HIPS's test suite
-# (autograd/hips_rules.py; also checked HIPS-style in tests/test_hips_extra.py)
+# (in the topic tables of autograd/rules/; also checked HIPS-style in tests/test_hips_extra.py)
 grad_cases("np.linspace", (lambda a, b: np.linspace(a, b, 5) * np.arange(5.0), [U(-1, 1, ()), U(1, 2, ())]),
            (lambda a, b: np.linspace(a, b, 4, endpoint=False, axis=1), [U(-1, 1, 3), U(1, 2, 3, 1)]))
 grad_cases("np.gradient", (lambda a: np.gradient(a) * np.arange(6.0), [U(-1, 1, 6)]),

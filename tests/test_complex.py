@@ -181,7 +181,7 @@ def test_complex_decomposition_values_match_numpy():
     for ord in [2, -2, "nuc"]:
         v, _ = __import__("autograd").value_and_grad(lambda a: np.linalg.norm(a, ord))(a)
         assert v == pytest.approx(onp.linalg.norm(a, ord))
-    # singular vectors of a complex matrix are differentiable too (autograd.hips_rules;
+    # singular vectors of a complex matrix are differentiable too (autograd/rules/complex.py;
     # this used to raise NotImplementedError): check against central differences
     f = lambda a: np.sum(np.abs(np.linalg.svd(a)[0]) * onp.arange(1.0, 10.0).reshape(3, 3))
     g, d, eps = grad(f)(a), crandn(3, 3), 1e-6

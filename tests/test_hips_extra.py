@@ -1,6 +1,7 @@
-"""Our own checks of what was added for HIPS autograd's test suite (autograd/hips_rules.py,
-autograd/numpy/hips_compat.py), independent of that suite: each gradient by gcheck and
-by HIPS-style check_grads in forward and reverse mode (second order where HIPS checks it)."""
+"""Our own checks of what was added for HIPS autograd's test suite (rules in the topic
+tables of autograd/rules/, autograd/numpy/hips_compat.py), independent of that suite: each
+gradient by gcheck and by HIPS-style check_grads in forward and reverse mode (second order
+where HIPS checks it)."""
 import numpy as onp
 import pytest
 
@@ -42,6 +43,8 @@ CASES = {
     "einsum sublists": (lambda a, b: np.einsum(a, [Ellipsis, 0, 1], b, [Ellipsis, 1, 2], [Ellipsis, 0, 2]),
                         [R(2, 2, 3), R(3, 4)]),
     "std of one element": (lambda a: np.std(a), [3.5]),
+    "std over a length-1 axis": (lambda a: np.std(a, axis=1) + np.std(a, axis=0), [R(3, 1)]),
+    "clip min= max=": (lambda a: np.clip(a, min=-0.5, max=0.7), [R(4, 4)]),
     "power at nonzero": (lambda a: np.power(a, 2.5), [1.3]),
     "eig real": (lambda a: np.abs(np.linalg.eig(a)[0]) + np.sum(np.abs(np.linalg.eig(a)[1]), 0), [R(4, 4)]),
     "eigh lower triangle": (lambda a: np.linalg.eigh(a)[0], [R(4, 4)]),
@@ -66,9 +69,12 @@ COMPLEX = {   # check_grads only: gcheck takes real Params
                                    np.linalg.svd(a, full_matrices=False)[1],
                                    np.abs(np.linalg.svd(a, full_matrices=False)[2])),
     "nuclear norm complex": lambda a: np.linalg.norm(a, ord="nuc"),
+    "spectral norm complex": lambda a: np.linalg.norm(a, ord=2, axis=(0, 2), keepdims=True),
+    "std of one complex element": lambda a: np.std(a, axis=1),
 }
 SHAPES = {"eig complex": (4, 4), "eig batched": (2, 3, 3), "eigh complex lower": (4, 4),
-          "svd complex thin": (3, 5), "nuclear norm complex": (4, 3)}
+          "svd complex thin": (3, 5), "nuclear norm complex": (4, 3),
+          "spectral norm complex": (3, 2, 4), "std of one complex element": (3, 1)}
 
 
 @pytest.mark.parametrize("name", sorted(COMPLEX))
@@ -130,13 +136,39 @@ def test_assignment_into_a_recorded_array_raises_type_and_value_error():
         grad(f)(onp.ones(3))
 
 
+def test_assignment_error_is_array_recorded_write_error():
+    from autograd.array import RecordedWriteError
+    with pytest.raises(RecordedWriteError):
+        grad(lambda a: a.__setitem__(0, 1.0))(onp.ones(3))
+
+
+def test_integer_cast_of_a_recorded_value_gives_indices():
+    # HIPS's test_cast_to_int: np.int64(W[:, -1]) as indices (no gradient through them)
+    inds = onp.array([0., 2., 1.])
+
+    def f(w):
+        idx = onp.int64(w[:, -1])
+        assert idx.dtype == onp.int64
+        return np.sum(w[:, :-1][idx] * onp.arange(1.0, 4.0)[:, None])
+    w = onp.concatenate([R(3, 2), inds[:, None]], axis=1)
+    g = grad(f)(w)
+    expected = onp.zeros((3, 3))
+    for row, i in enumerate(inds.astype(int)):
+        expected[i, :2] += row + 1.0
+    onp.testing.assert_allclose(g, expected)
+    with pytest.raises(TypeError, match="plain numpy array"):       # a float cast still raises
+        grad(lambda w: np.sum(onp.float64(w) * w))(onp.ones(2))
+
+
 def test_dirichlet_rvs():
     from autograd.scipy.stats import dirichlet
     x = dirichlet.rvs(onp.ones(3), size=4, random_state=0)
     assert x.shape == (4, 3) and onp.allclose(x.sum(1), 1)
 
 
-@pytest.mark.parametrize("name", ["autograd.hips_rules", "autograd.numpy.hips_compat",
+@pytest.mark.parametrize("name", ["autograd.rules.composites", "autograd.rules.statistics",
+                                  "autograd.rules.products", "autograd.rules.linalg",
+                                  "autograd.rules.elementwise", "autograd.numpy.hips_compat",
                                   "autograd.tracer", "autograd.misc.tracers",
                                   "autograd.misc.fixed_points", "autograd.misc.flatten",
                                   "autograd.util", "autograd.extend"])

@@ -19,7 +19,7 @@ import functools
 
 import numpy as _np
 
-from ..hips_rules import make_diagonal  # noqa: F401
+from ..boxes import raw as _raw
 from .creation import array, holds_values
 
 __all__ = ["where", "make_diagonal", "listable"]
@@ -71,3 +71,17 @@ def where(condition, *args, **kwargs):
     if _numeric(condition) or _numeric(x) or _numeric(y):
         return res
     return res.tolist() if isinstance(res, _np.ndarray) else res
+
+
+def make_diagonal(D, offset=0, axis1=0, axis2=1):
+    """make_diagonal(D, offset=0, axis1=-1, axis2=-2): HIPS autograd's inverse of
+    np.diagonal: an array of shape D.shape + (n,) whose last two axes hold the
+    diagonal matrices with D's last axis on their diagonal (differentiable).
+
+    >>> make_diagonal(_np.array([1., 2.]), axis1=-1, axis2=-2)
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    if not (offset == 0 and axis1 == -1 and axis2 == -2):
+        raise NotImplementedError("make_diagonal: only offset=0, axis1=-1, axis2=-2 is supported")
+    return _np.expand_dims(D, -1) * _np.eye(_np.shape(_raw(D))[-1])
