@@ -26,7 +26,7 @@ from . import core
 from .core import Primitive, Value, _raw
 from .differential_operators import _make_vjp
 from .forward import make_jvp_unary
-from .registry import FUNCTIONS, UFUNCS, lookup
+from .registry import FUNCTIONS, UFUNCS, lookup, register, unregister
 from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["primitive", "notrace_primitive", "defvjp", "defvjp_argnum", "defvjp_argnums",
@@ -455,11 +455,11 @@ class _VJPTable:
     def __setitem__(self, fun, prim):
         if not isinstance(prim, Primitive):
             raise TypeError(f"primitive_vjps: expected a Primitive, got {type(prim).__name__}")
-        self._table(fun)[fun] = prim
+        register(fun, prim, override=True)
 
     def __delitem__(self, fun):
         self[fun]                                # KeyError when fun has no gradient
-        del self._table(fun)[fun]
+        unregister(fun)
 
     def get(self, fun, default=None):
         """get(fun, default=None): fun's Primitive, or default."""
