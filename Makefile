@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: test demo oracle bench clean
+.PHONY: test demo oracle bench clean hips
 
 $(VPY):
 	$(PY) -m venv $(VENV)
@@ -54,3 +54,8 @@ bench: $(VENV)/.installed-test
 .PHONY: fuzz
 fuzz: $(VENV)/.installed-test
 	KNETPY_KEY_DIR=$$(mktemp -d) $(VPY) tests/fuzz_checkpoints.py 5000
+
+# HIPS autograd 1.9.1's own tests and examples run against our autograd (downloads the sdist
+# into a temporary folder; never part of `make test`).
+hips: $(VENV)/.installed-test
+	bash bench/hips_suite.sh $(VPY) all

@@ -71,8 +71,9 @@ def _array_function(self, func, types, args, kwargs):
 
 def _to_array(self, dtype=None, copy=None):
     """np.asarray(x) (numpy's __array__ protocol): the held array, but never of a
-    value being recorded, whose gradient would silently stop there (PyTorch's rule)."""
-    if _recording((self,)):
+    value being recorded, whose gradient would silently stop there (PyTorch's rule);
+    a cast to integers or booleans (``np.int64(x)``), which has no gradient, is allowed."""
+    if _recording((self,)) and not (dtype is not None and np.dtype(dtype).kind in "biu"):
         raise TypeError("cannot turn a value recorded for differentiation into a plain numpy "
                         "array (np.asarray, np.array, or an ndarray method such as a.dot(x)): "
                         "its gradient would be lost. Use value(x) to take the value without "

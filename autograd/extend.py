@@ -26,12 +26,12 @@ from . import core
 from .core import Primitive, Value, _raw
 from .differential_operators import _make_vjp
 from .forward import make_jvp_unary
-from .registry import lookup
+from .registry import FUNCTIONS, UFUNCS, lookup, register, unregister
 from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["primitive", "notrace_primitive", "defvjp", "defvjp_argnum", "defvjp_argnums",
            "defjvp", "defjvp_argnum", "defjvp_argnums", "def_linear", "Box", "VSpace", "vspace",
-           "HipsPrimitive"]
+           "HipsPrimitive", "primitive_vjps"]
 
 #: the class of values being traced (Params and tape Results), HIPS's ``Box``
 Box = Value
@@ -423,9 +423,103 @@ def vspace(value):
                     + " (use float or complex arrays)")
 
 
+# ---------------------------------------------------------------- HIPS's older API
+class _VJPTable:
+    """``autograd.core.primitive_vjps``: HIPS's table of gradient definitions,
+    as a view of the numpy / scipy functions that have a registered gradient
+    here (function -> its Primitive).  ``pop``/``del`` take a function's
+    gradient away (a recorded call then raises), assignment puts one back.
+
+    >>> from autograd.core import primitive_vjps
+    >>> np.sin in primitive_vjps
+    True
+    """
+
+    @staticmethod
+    def _table(fun):
+        return UFUNCS if isinstance(fun, np.ufunc) else FUNCTIONS
+
+    @staticmethod
+    def _has_grad(impl):
+        return isinstance(impl, Primitive) and (impl.nary_grad is not None
+                                                or any(g is not None for g in impl.grads))
+
+    def __contains__(self, fun):
+        return self._has_grad(self._table(fun).get(fun))
+
+    def __getitem__(self, fun):
+        if fun not in self:
+            raise KeyError(fun)
+        return self._table(fun)[fun]
+
+    def __setitem__(self, fun, prim):
+        if not isinstance(prim, Primitive):
+            raise TypeError(f"primitive_vjps: expected a Primitive, got {type(prim).__name__}")
+        register(fun, prim, override=True)
+
+    def __delitem__(self, fun):
+        self[fun]                                # KeyError when fun has no gradient
+        unregister(fun)
+
+    def get(self, fun, default=None):
+        """get(fun, default=None): fun's Primitive, or default."""
+        return self[fun] if fun in self else default
+
+    def pop(self, fun, *default):
+        """pop(fun[, default]): remove and return fun's Primitive."""
+        if fun not in self:
+            if default:
+                return default[0]
+            raise KeyError(fun)
+        prim = self[fun]
+        del self[fun]
+        return prim
+
+    def __iter__(self):
+        return (f for t in (UFUNCS, FUNCTIONS) for f, impl in list(t.items())
+                if self._has_grad(impl))
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+primitive_vjps = _VJPTable()
+
+
+def _deprecated(what):
+    import warnings
+    warnings.warn(f"{what} is deprecated (HIPS autograd's old API); use autograd.extend.defvjp",
+                  DeprecationWarning, stacklevel=3)
+
+
+def _old_defgrad(self, gradmaker, argnum=0):
+    """prim.defgrad(maker, argnum=0): deprecated; ``maker(ans, *args)`` returns g -> gradient."""
+    _deprecated("defgrad")
+    _set_grad(self, argnum, _from_vjp_maker(gradmaker))
+
+
+def _old_defvjp(self, vjpfun, argnum=0):
+    """prim.defvjp(vjp, argnum=0): deprecated; ``vjp(g, ans, vs, gvs, *args)`` is the gradient."""
+    _deprecated("defvjp")
+    _set_grad(self, argnum, lambda dy, y, *args, **kw: vjpfun(dy, y, vspace(args[argnum]),
+                                                              vspace(y), *args, **kw))
+
+
+def _old_defvjp_is_zero(self, argnums=(0,)):
+    """prim.defvjp_is_zero(argnums=(0,)): deprecated; these arguments get zero gradients."""
+    _deprecated("defvjp_is_zero")
+    for i in argnums:
+        _set_grad(self, i, lambda dy, y, *args, _i=i, **kw: np.zeros_like(_raw(args[_i])))
+
+
+HipsPrimitive.defgrad = _old_defgrad
+HipsPrimitive.defvjp = _old_defvjp
+HipsPrimitive.defvjp_is_zero = _old_defvjp_is_zero
+
+
 # HIPS's ``autograd.core`` names (``make_vjp(fun, x)`` and ``make_jvp(fun, x)`` in their
 # one-argument form, ``vspace``, ``defvjp``, ...); ``autograd.core.primitive`` stays
 # AutoGrad.jl's decorator (HIPS's is this module's ``primitive``)
 core.provide(make_vjp=_make_vjp, make_jvp=make_jvp_unary, vspace=vspace, VSpace=VSpace,
              defvjp=defvjp, defvjp_argnum=defvjp_argnum, defjvp=defjvp,
-             defjvp_argnum=defjvp_argnum, def_linear=def_linear)
+             defjvp_argnum=defjvp_argnum, def_linear=def_linear, primitive_vjps=primitive_vjps)

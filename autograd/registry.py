@@ -25,7 +25,7 @@ from .boxes import unbox_deep
 from .core import Primitive
 
 __all__ = ["UFUNCS", "FUNCTIONS", "ASTYPE", "COPY", "GETITEM", "register", "register_each", "lookup",
-           "primitive", "zerograd", "defgrad"]
+           "unregister", "primitive", "zerograd", "defgrad"]
 
 UFUNCS = {}        # numpy ufunc -> its handler
 FUNCTIONS = {}     # numpy / scipy function, or one of the method slots -> its handler
@@ -77,6 +77,17 @@ def lookup(fn, default=None):
     <primitive cos>
     """
     return _table(fn).get(fn, default)
+
+
+def unregister(fn):
+    """unregister(fn) -> the handler taken away from ``fn`` (KeyError when none);
+    a recorded call of ``fn`` then raises.  Used by HIPS's ``primitive_vjps.pop``.
+
+    >>> rule = unregister(np.cbrt)
+    >>> register(np.cbrt, rule) is rule          # put back
+    True
+    """
+    return _table(fn).pop(fn)
 
 
 def primitive(*grads, nary_grad=None, override=False):

@@ -41,3 +41,29 @@ def forward_getattr(module, name):
         except AttributeError:
             raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
     return __getattr__
+
+
+def func(f):
+    """func(f) -> f: HIPS autograd's no-op decorator (its examples mark functions with it).
+
+    >>> func(abs)(-2)
+    2
+    """
+    return f
+
+
+def quick_grad_check(fun, arg0, extra_args=(), kwargs={}, verbose=True, eps=1e-4,
+                     rtol=1e-4, atol=1e-6, rs=None):
+    """quick_grad_check(fun, arg0, extra_args=(), kwargs={}): deprecated HIPS helper;
+    checks the reverse-mode gradient of ``fun(arg0, *extra_args, **kwargs)`` in arg0
+    against finite differences (AssertionError when they differ).  Use
+    ``autograd.test_util.check_grads`` instead.
+
+    >>> import warnings; warnings.simplefilter("ignore", DeprecationWarning)
+    >>> quick_grad_check(lambda x, y: x ** 2 + y, 1.0, (2.0,))
+    """
+    import warnings
+    warnings.warn("quick_grad_check is deprecated; use autograd.test_util.check_grads",
+                  DeprecationWarning, stacklevel=2)
+    from .test_util import check_grads
+    check_grads(lambda x: fun(x, *extra_args, **kwargs), modes=["rev"], order=1)(arg0)

@@ -557,6 +557,24 @@ zero("np.linalg.matrix_rank", (lambda a: LA.matrix_rank(a), _z(M33)))
 zero("np.linalg.cond", (lambda a: LA.cond(a), _z(M33)))
 zero("sp.gammasgn", (lambda a: sp.gammasgn(a), Z1))
 
+# ------------------------------------------------------------ added for HIPS's test suite
+# (in the topic tables of autograd/rules/; also checked HIPS-style in tests/test_hips_extra.py)
+grad_cases("np.linspace", (lambda a, b: np.linspace(a, b, 5) * np.arange(5.0), [U(-1, 1, ()), U(1, 2, ())]),
+           (lambda a, b: np.linspace(a, b, 4, endpoint=False, axis=1), [U(-1, 1, 3), U(1, 2, 3, 1)]))
+grad_cases("np.gradient", (lambda a: np.gradient(a) * np.arange(6.0), [U(-1, 1, 6)]),
+           (lambda a: np.gradient(a, 0.5, axis=0, edge_order=2) * W34, [A34]))
+grad_cases("np.nan_to_num", (lambda a: np.nan_to_num(a + np.array([0.0, np.inf, np.nan]), posinf=3.0), [U(1, 2, 3)]))
+grad_cases("np.partition", (lambda a: np.partition(a, 2) * np.arange(5.0), [U(-1, 1, 5)]),
+           (lambda a: np.partition(a, 1, axis=0) * W34, [A34]))
+grad_cases("np.rollaxis", (lambda a: np.rollaxis(a, 2, 0)[1], [A4D]),
+           (lambda a: np.rollaxis(a, 0, 3)[0, 1], [A4D]))
+grad_cases("np.vsplit", (lambda a: np.vsplit(a, [1])[1] * W34[1:], [A34]))
+grad_cases("np.hsplit", (lambda a: np.hsplit(a, 2)[0] * W34[:, :2], [A34]))
+grad_cases("np.dsplit", (lambda a: np.dsplit(a, 2)[1] * np.arange(2.0), [U(-1, 1, (2, 3, 4))]))
+grad_cases("np.linalg.eig", (lambda a: np.abs(LA.eig(a)[0]) * np.arange(3.0), [M33]),
+           (lambda a: np.abs(LA.eig(a)[1]) * W34[:, :3], [M33]))
+grad_cases("np.linalg.eigvals", (lambda a: np.abs(LA.eigvals(a)), [MB]))
+
 
 def missing_entries():
     """Registered names with no table entry (external ones excepted)."""

@@ -99,8 +99,9 @@ def test_unregistered_numpy_function_names_itself():
 
 def test_keyword_recorded_arguments_are_refused():
     x = Param(np.ones((2, 2)))
+    # (np.clip's keyword bounds are now passed on positionally: tests/test_hips_extra.py)
     with pytest.raises(TypeError, match="positionally"):
-        diff(lambda: np.sum(np.clip(x, 0.0, a_max=x * 0.5)))
+        diff(lambda: np.sum(np.linalg.solve(x + 2 * np.eye(2), b=x * 0.5)))
 
 
 def test_bad_callers():
@@ -117,9 +118,9 @@ def test_bad_callers():
 
 def test_unsupported_options_raise_clear_errors():
     x = Param(np.arange(6.0).reshape(2, 3) + 1)
+    # (einsum's sublist form is differentiable now: tests/test_hips_extra.py)
     cases = [
         (NotImplementedError, "mode='constant'", lambda: np.pad(x, 1, mode="reflect")),
-        (NotImplementedError, "subscript-string", lambda: np.einsum(x, [0, 1], [1])),
         (NotImplementedError, "full_matrices=False", lambda: np.linalg.svd(x)[0]),
         (ValueError, "equal parts", lambda: np.split(x, 2, axis=1)[0]),
         (ValueError, "ord", lambda: np.linalg.norm(x, "bogus")),

@@ -4,6 +4,7 @@
 vector (and back); ``autograd.misc.optimizers`` has ``sgd``, ``rmsprop``
 and ``adam`` for such nests.
 """
-from .flatten import flatten  # noqa: F401
+from .flatten import flatten, flatten_func  # noqa: F401
+from .tracers import const_graph  # noqa: F401
 
-__all__ = ["flatten"]
+__all__ = ["flatten", "flatten_func", "const_graph"]

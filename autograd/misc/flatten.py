@@ -3,7 +3,7 @@ import numpy as np
 
 from ..core import _raw
 
-__all__ = ["flatten"]
+__all__ = ["flatten", "flatten_func"]
 
 
 def flatten(value):
@@ -61,3 +61,21 @@ def _build(spec, vector, pos):
         return {k: _build(s, vector, pos) for k, s in zip(spec[1], spec[2])}
     items = [_build(s, vector, pos) for s in spec[1]]
     return items if spec[0] is list else tuple(items) if spec[0] is tuple else spec[0](*items)
+
+
+def flatten_func(func, example):
+    """flatten_func(func, example) -> (flat_func, unflatten, flat_example)
+
+    ``flat_func(vector, *args)`` is ``func`` applied to the nest that
+    ``vector`` unflattens to (same structure as ``example``), with the output
+    flattened too: for optimizers that work on one vector.
+
+    >>> f, unflatten, x = flatten_func(lambda p: {'w': 2 * p['w']}, {'w': np.ones(2)})
+    >>> f(x)
+    array([2., 2.])
+    """
+    flat_example, unflatten = flatten(example)
+
+    def flat_func(vector, *args, **kw):
+        return flatten(func(unflatten(vector), *args, **kw))[0]
+    return flat_func, unflatten, flat_example

@@ -18,6 +18,21 @@ try:  # gradients of numpy.linalg, when that module is present
     from .. import rules as _rules  # noqa: F401  (registers the gradients)
 except ImportError:  # pragma: no cover - depends on the tree
     pass
+from .hips_compat import listable as _listable  # noqa: E402
+
+norm = _listable(_la.norm)          # np.linalg.norm([x, y]) of recorded values keeps the tape
+
+
+def _dot(a, b):
+    """_dot(a, b): HIPS autograd's batched matrix product (np.matmul of stacks)."""
+    import numpy
+    return numpy.matmul(a, b)
+
+
+def T(x):
+    """T(x): HIPS autograd's batched transpose (swap the last two axes)."""
+    import numpy
+    return numpy.swapaxes(x, -1, -2)
 
 
 __getattr__ = _forward_getattr(_la, __name__)  # every other name of numpy.linalg

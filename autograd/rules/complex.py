@@ -19,8 +19,11 @@ holomorphic need their own rules, which this module registers:
     var/std   mean of |z - mean|^2 (numpy's definition)
     vdot(a, b) conjugates a
     linalg.norm / vector_norm / matrix_norm of complex x: the same norm of |x|
-    (except the spectral matrix norms 2, -2, 'nuc')
-    linalg.eigh / eigvalsh / cholesky of complex Hermitian matrices
+    (the spectral matrix norms 2, -2, 'nuc': from the singular values)
+    linalg.cholesky of complex Hermitian matrices
+    linalg.svd of complex matrices (thin factorization; HIPS's rule)
+
+(linalg.eigh / eigvalsh serve real and complex input alike: rules/linalg.py.)
 
 Each rule keeps the existing real-number rule for real inputs.  When the
 gradient of a real input comes out complex only its real part is kept.
@@ -36,7 +39,8 @@ from ..core import Primitive, _raw
 from ..registry import lookup, register, register_each
 from ..registry import defgrad
 from .common import is_complex, match  # noqa: F401  (complex helpers, also used by scipy.linalg)
-from .linalg import _eigh_v, _eigh_w, named_result  # raw eigh; rules below
+from .linalg import _H, named_result
+from .statistics import std_of_var
 
 
 def _previous(fn):
@@ -125,7 +129,7 @@ def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
 def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
     if not is_complex(x) and _std_real is not None:
         return _std_real(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
-    return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    return std_of_var(_var(x, axis=axis, ddof=ddof, keepdims=keepdims), x, axis)
 
 
 def _vdot(a, b):
@@ -154,7 +158,7 @@ def _norm_of_abs(registered, spectral):
 def _spectral_value(x, ord=None, axis=None, keepdims=False):
     nd = np.ndim(_raw(x))
     r, c = (nd - 2, nd - 1) if axis is None else (axis[0] % nd, axis[1] % nd)
-    s = _svdvals_prim(np.moveaxis(x, (r, c), (-2, -1)))
+    s = _svd_s(np.moveaxis(x, (r, c), (-2, -1)))
     out = np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1) if ord == -2 \
         else np.sum(s, axis=-1)
     if keepdims:
@@ -175,51 +179,10 @@ for _fn, _is_spectral in [(np.linalg.norm, _spectral_norm),
         register(_fn, _norm_of_abs(lookup(_fn), _is_spectral), override=True)  # wraps it
 
 
-# ---------------------------------------------------------- Hermitian decompositions
-# Rules for complex Hermitian input (Murray 2016; Giles 2008), written for the
-# conjugate ("pair of reals") gradient gbar = conj(g) and conjugated back:
-#   eigenvalues   gA = conj(V diag(gw) V^H)
-#   eigenvectors  gA = conj(V (skew(V^H gbar_V) / E) V^H),  E_ij = w_j - w_i
+# ---------------------------------------------------------- cholesky, svd
+# Rules for complex input (Murray 2016; Giles 2008), written for the conjugate
+# ("pair of reals") gradient gbar = conj(g) and conjugated back:
 #   cholesky      gA = conj(L^-H Phi L^-1),  Phi from tril(L^H gbar_L)
-# The loss must not depend on the phase of each eigenvector (as everywhere).
-def _H(a):
-    return np.conj(np.swapaxes(a, -1, -2))
-
-
-def _eigh_w_grad(dy, y, a, UPLO="L"):
-    v = _eigh_v_prim(a, UPLO)
-    return np.conj(np.matmul(v * np.expand_dims(np.real(dy), -2), _H(v)))
-
-
-def _eigh_v_grad(dy, v, a, UPLO="L"):
-    w = _eigh_w_prim(a, UPLO)
-    n = np.shape(_raw(w))[-1]
-    eye = np.eye(n)
-    vhg = np.matmul(_H(v), np.conj(dy))
-    skew = 0.5 * (vhg - _H(vhg))
-    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
-    inner = skew * (1 - eye) / (gap + eye)
-    return np.conj(np.matmul(v, np.matmul(inner, _H(v))))
-
-
-_eigh_w_prim = Primitive(_eigh_w, (_eigh_w_grad,))
-_eigh_v_prim = Primitive(_eigh_v, (_eigh_v_grad,))
-_eigh_real, _eigvalsh_real = lookup(np.linalg.eigh), lookup(np.linalg.eigvalsh)
-
-
-def _eigh(a, UPLO="L"):
-    if not is_complex(a) and _eigh_real is not None:
-        return _eigh_real(a, UPLO)
-    w, v = _eigh_w_prim(a, UPLO), _eigh_v_prim(a, UPLO)
-    return named_result("EighResult", w, v)
-
-
-def _eigvalsh(a, UPLO="L"):
-    if not is_complex(a) and _eigvalsh_real is not None:
-        return _eigvalsh_real(a, UPLO)
-    return _eigh_w_prim(a, UPLO)
-
-
 def _cholesky_grad(dy, L, a, upper=False):
     if upper:
         dy, L = _H(dy), _H(L)
@@ -229,33 +192,46 @@ def _cholesky_grad(dy, L, a, upper=False):
     return np.conj(np.matmul(_H(linv), np.matmul(phi, linv)))
 
 
-# complex Hermitian input; each calls the real version for real input (so override)
-register_each({np.linalg.eigh: _eigh, np.linalg.eigvalsh: _eigvalsh}, override=True)
 complex_aware(np.linalg.cholesky, _cholesky_grad)
 
 
-# singular values of a complex matrix: ds_k = Re(u_k^H dA v_k), so gA = conj(U diag(gs) V^H)
-def _svdvals(a):
-    return np.linalg.svd(a, compute_uv=False)
+# the thin SVD of a complex matrix, one Primitive per factor (HIPS's grad_svd); the
+# singular values alone: gA = conj(U diag(gs) V^H)
+def _T(a):
+    return np.swapaxes(a, -1, -2)
 
 
-def _svdvals_grad(dy, s, a):
-    u, vh = _svd_u_prim(a, False), _svd_vh_prim(a, False)
-    return np.conj(np.matmul(u * np.expand_dims(np.real(dy), -2), vh))
+def _svd_factor(which):
+    return lambda a: np.linalg.svd(a, full_matrices=False)[which]
 
 
-def _svd_vectors(which):
-    def part(a, full_matrices):
-        return np.linalg.svd(a, full_matrices=full_matrices)[which]
+def _svd_grad(a, gu=None, gs=None, gvh=None):
+    u, s, vh = _svd_u(a), _svd_s(a), _svd_vh(a)
+    v = _H(vh)
+    m, n = np.shape(_raw(a))[-2:]
+    i = np.eye(min(m, n))
+    sr, sc = np.expand_dims(s, -2), np.expand_dims(s, -1)     # s along rows / columns
+    f = 1 / (sr ** 2 - sc ** 2 + i)
+    t1 = i * np.expand_dims(gs, -1) if gs is not None else 0.0
+    if gu is not None:
+        utgu = np.matmul(_T(u), gu)
+        t1 = t1 + (f * (utgu - _H(utgu))) * sr + 1j * np.imag(i * utgu) / sr
+    if gvh is not None:
+        gv = _H(gvh)
+        vtgv = np.matmul(_T(v), gv)
+        t1 = t1 + sc * (f * (vtgv - _H(vtgv)))
+    t1 = np.matmul(np.matmul(np.conj(u), t1), _T(v))
+    if gvh is not None and m < n:
+        t1 = t1 + np.conj(np.matmul(np.matmul(u / sr, _T(gv)), np.eye(n) - np.matmul(v, _H(v))))
+    if gu is not None and m > n:
+        t1 = t1 + _T(np.matmul(np.matmul(v / sr, _T(gu)), np.eye(m) - np.matmul(u, _H(u))))
+    return t1
 
-    def refuse(dy, y, a, full_matrices):
-        raise NotImplementedError("svd: the gradient through the singular vectors of a "
-                                  "complex matrix is not supported (singular values are)")
-    return Primitive(part, (refuse,))
 
-
-_svdvals_prim = Primitive(_svdvals, (_svdvals_grad,))
-_svd_u_prim, _svd_vh_prim = _svd_vectors(0), _svd_vectors(2)
+_svd_u = Primitive(_svd_factor(0), (lambda dy, y, a: _svd_grad(a, gu=dy),))
+_svd_s = Primitive(lambda a: np.linalg.svd(a, compute_uv=False),
+                   (lambda dy, y, a: _svd_grad(a, gs=np.real(dy)),))
+_svd_vh = Primitive(_svd_factor(2), (lambda dy, y, a: _svd_grad(a, gvh=dy),))
 _svd_real = lookup(np.linalg.svd)
 
 
@@ -263,12 +239,12 @@ def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if not is_complex(a) and _svd_real is not None:
         return _svd_real(a, full_matrices=full_matrices, compute_uv=compute_uv,
                          hermitian=hermitian)
-    s = _svdvals_prim(a)
     if not compute_uv:
-        return s
-    u, vh = _svd_u_prim(a, full_matrices), _svd_vh_prim(a, full_matrices)
-    return named_result("SVDResult", u, s, vh)
+        return _svd_s(a)
+    if full_matrices and np.shape(_raw(a))[-1] != np.shape(_raw(a))[-2]:
+        raise NotImplementedError("svd: the gradient of the full factorization of a "
+                                  "non-square matrix is not defined; use full_matrices=False")
+    return named_result("SVDResult", _svd_u(a), _svd_s(a), _svd_vh(a))
 
 
 register(np.linalg.svd, _svd, override=True)    # calls the real version for real input
-

@@ -1,7 +1,8 @@
 """Composite functions: numpy functions defined here through other registered
 functions (their gradients come from the tape): hstack, vstack, split, tile,
-dstack, column_stack, append, diag, tensordot, inner, outer, kron, vdot,
-nanprod, nancumsum, delete, block, ...  (Statistics: statistics.py.)"""
+vsplit/hsplit/dsplit, dstack, column_stack, append, diag, tensordot, inner, outer,
+kron, vdot, nanprod, nancumsum, delete, block, linspace, partition, rollaxis, ...
+(Statistics: statistics.py.)"""
 import numpy as np
 
 from ..boxes import raw as _raw
@@ -63,8 +64,65 @@ register_each({np.concatenate: concatenate, np.stack: stack, np.hstack: hstack,
                   np.vstack: vstack, np.split: split, np.array_split: array_split})
 
 
+def _split_along(name, axis_of):
+    def f(ary, indices_or_sections):
+        return split(ary, indices_or_sections, axis_of(np.ndim(_raw(ary))))
+    f.__name__ = name
+    f.__doc__ = f"np.{name}(ary, indices_or_sections) on recorded values: np.split along a fixed axis."
+    return f
+
+
 register_each({np.hstack: hstack, np.vstack: vstack, np.split: split,
-               np.array_split: array_split})
+               np.array_split: array_split,
+               np.vsplit: _split_along("vsplit", lambda nd: 0),
+               np.hsplit: _split_along("hsplit", lambda nd: 1 if nd > 1 else 0),
+               np.dsplit: _split_along("dsplit", lambda nd: 2)})
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """np.linspace on recorded ends: start * (1 - t) + stop * t, linear in both.
+
+    >>> np.linspace(np.float64(0.0), np.float64(1.0), 3)
+    array([0. , 0.5, 1. ])"""
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint)
+    nd = np.ndim(np.broadcast(_raw(start), _raw(stop)))
+    y = start * (1 - np.reshape(t, (-1,) + (1,) * nd)) + stop * np.reshape(t, (-1,) + (1,) * nd)
+    if axis != 0:
+        y = np.moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = y.astype(dtype)
+    if not retstep:
+        return y
+    div = (num - 1) if endpoint else num
+    return y, (stop - start) / div if div > 0 else np.nan
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """np.partition on recorded values: a permutation (take_along_axis of argpartition).
+
+    >>> np.partition(np.array([3., 1., 2.]), 1)
+    array([1., 2., 3.])"""
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    idx = np.argpartition(_raw(a), kth, axis=axis, kind=kind, order=order)
+    return np.take_along_axis(a, idx, axis=axis)
+
+
+def rollaxis(a, axis, start=0):
+    """np.rollaxis(a, axis, start=0) on recorded values, as a transpose.
+
+    >>> np.rollaxis(np.ones((2, 3, 4)), 2).shape
+    (4, 2, 3)"""
+    n = np.ndim(_raw(a))
+    axis, start = axis % n, start + n if start < 0 else start
+    if axis < start:
+        start -= 1
+    order = [i for i in range(n) if i != axis]
+    order.insert(start, axis)
+    return np.transpose(a, order)
+
+
+register_each({np.linspace: linspace, np.partition: partition, np.rollaxis: rollaxis})
 
 
 def _tile(x, reps):

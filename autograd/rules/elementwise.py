@@ -1,12 +1,13 @@
 """Elementwise rules: ufuncs of numpy (arithmetic, exp/log, trigonometric,
-comparisons and other piecewise-constant functions, where, clip).
+comparisons and other piecewise-constant functions, where, clip, nan_to_num).
 
 Every gradient is written with numpy calls, so it is recorded again when
 differentiated a second time."""
 import numpy as np
 
 from ..boxes import raw as _raw
-from ..registry import defgrad, register_each, zerograd
+from ..core import Primitive
+from ..registry import defgrad, register, register_each, zerograd
 from ..sparse import Sparse
 from .common import _fit, _shape
 
@@ -77,7 +78,8 @@ for _f in (np.maximum, np.minimum, np.fmax, np.fmin):
 
 
 def _power_base(dy, y, a, b):
-    return dy * b * np.power(a, b - 1)
+    # b a^(b-1), and 0 where b = 0 also at a = 0 (HIPS's rule; 0 * 0^-1 would give nan)
+    return dy * b * np.power(a, np.where(_raw(b), b - 1, 1.0))
 
 
 def _power_exponent(dy, y, a, b):
@@ -143,7 +145,23 @@ def _clip_hi_grad(dy, y, x, lo=None, hi=None, *a, **k):
     return dy * np.greater(m, _raw(hi))
 
 
-defgrad(np.clip, _clip_grad, _clip_lo_grad, _clip_hi_grad)
+_clip_prim = Primitive(np.clip, (_clip_grad, _clip_lo_grad, _clip_hi_grad))
+
+
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
+    """np.clip(a, a_min, a_max) on recorded values; the bounds may also be given
+    as keywords (a_min=/a_max= or min=/max=) and are differentiable.
+
+    >>> np.clip(np.array([-1., 0.5, 2.]), a_min=0.0, a_max=1.0)
+    array([0. , 0.5, 1. ])"""
+    if out is not None:
+        kw["out"] = out
+    return _clip_prim(a, a_min if min is None else min, a_max if max is None else max, **kw)
+
+
+register(np.clip, clip)
+# nan_to_num: the gradient passes where x is finite
+defgrad(np.nan_to_num, lambda dy, y, x, *a, **k: np.where(np.isfinite(_raw(x)), dy, 0.0))
 
 
 # ------------------------------------------------------------ more elementwise

@@ -2,10 +2,11 @@
 
 Every gradient is written with registered numpy functions (``inv``, ``solve``,
 ``matmul``, ``eigh`` ...), so it is recorded again when differentiated a
-second time.  Functions that read only one triangle of a symmetric input
-(``cholesky``, ``eigh``, ``eigvalsh``) return the symmetrized gradient:
-differentiate a function of a symmetric matrix built from the parameter
-(e.g. ``a + a.T``) to check it numerically.
+second time.  ``cholesky`` reads one triangle of a symmetric input and returns
+the symmetrized gradient (differentiate a function of ``a + a.T`` to check it
+numerically).  ``eigh`` and ``eigvalsh`` (real or complex) do the same for an
+exactly symmetric (Hermitian) input; any other input gets the gradient on the
+``UPLO`` triangle they read, as in HIPS autograd.
 """
 import numpy as np
 
@@ -133,7 +134,11 @@ def _cholesky_grad(dy, y, a, upper=False):
 defgrad(LA.cholesky, _cholesky_grad)
 
 
-# ------------------------------------------------------------ eigh, svd
+# ------------------------------------------------------------ eigh, eig, svd
+def _H(a):
+    return np.conj(_mT(a))
+
+
 def _eigh_w(a, UPLO="L"):
     return np.linalg.eigh(a, UPLO)[0]
 
@@ -142,18 +147,31 @@ def _eigh_v(a, UPLO="L"):
     return np.linalg.eigh(a, UPLO)[1]
 
 
+def _one_triangle(g, a, UPLO):
+    """g, the gradient for a symmetric (Hermitian) input, as the gradient of the
+    UPLO triangle that eigh reads when ``a`` is not exactly symmetric."""
+    if np.array_equal(_raw(a), np.conj(np.swapaxes(_raw(a), -1, -2))):
+        return g
+    n = _shape(g)[-1]
+    tri = np.tril(np.ones((n, n)), -1) if UPLO == "L" else np.triu(np.ones((n, n)), 1)
+    return np.real(g) * np.eye(n) + (g + _H(g)) * tri
+
+
 def _eigh_w_grad(dy, y, a, UPLO="L"):
+    # conj(V diag(dy) V^H) (Murray 2016, with HIPS's conjugate convention for complex a)
     v = _eigh_v_prim(a, UPLO)
-    return _sym(_matmul(v * np.expand_dims(dy, -2), _mT(v)))
+    dy = np.real(dy) if np.iscomplexobj(_raw(dy)) else dy
+    return _one_triangle(np.conj(_matmul(v * np.expand_dims(dy, -2), _H(v))), a, UPLO)
 
 
-def _eigh_v_grad(dy, y, a, UPLO="L"):
-    # dA = V (F o (V^T dV)) V^T with F_ij = 1 / (w_j - w_i) off the diagonal
+def _eigh_v_grad(dy, v, a, UPLO="L"):
+    # conj(V (F o skew(V^H conj(dV))) V^H), F_ij = 1 / (w_j - w_i) off the diagonal
     w = _eigh_w_prim(a, UPLO)
     eye = _eye_like(a)
-    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
-    f = (1 - eye) / (gap + eye)
-    return _sym(_matmul(y, _matmul(f * _matmul(_mT(y), dy), _mT(y))))
+    vhg = _matmul(_H(v), np.conj(dy))
+    f = (1 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+    inner = 0.5 * (vhg - _H(vhg)) * f
+    return _one_triangle(np.conj(_matmul(v, _matmul(inner, _H(v)))), a, UPLO)
 
 
 _eigh_w_prim = Primitive(_eigh_w, (_eigh_w_grad,))
@@ -161,8 +179,9 @@ _eigh_v_prim = Primitive(_eigh_v, (_eigh_v_grad,))
 
 
 def eigh(a, UPLO="L"):
-    """np.linalg.eigh on recorded values: (eigenvalues, eigenvectors), both recorded.
-    Eigenvector gradients assume distinct eigenvalues."""
+    """np.linalg.eigh on recorded values: (eigenvalues, eigenvectors), both recorded,
+    real or complex Hermitian.  Eigenvector gradients assume distinct eigenvalues
+    (and a loss that does not depend on each eigenvector's phase)."""
     w, v = _eigh_w_prim(a, UPLO), _eigh_v_prim(a, UPLO)
     return named_result("EighResult", w, v)
 
@@ -176,6 +195,54 @@ def eigvalsh(a, UPLO="L"):
     array([[0., 0.],
            [0., 1.]])"""
     return _eigh_w_prim(a, UPLO)
+
+
+# eig of a general (real or complex) matrix, HIPS's rule split per output:
+# dA = inv(U^T) X U^T with X = diag(dw) for eigenvalues, F o (U^T dU) - F o (U^T conj(U)
+# Re(diag(U^T dU))) for eigenvectors; the real part for real a
+def _eig_w(a):
+    return LA.eig(a)[0]
+
+
+def _eig_v(a):
+    return LA.eig(a)[1]
+
+
+def _eig_back(a, inner):
+    ut = _mT(_eig_v_prim(a))
+    r = _matmul(_matmul(LA.inv(ut), inner), ut)
+    return r if np.iscomplexobj(_raw(a)) else np.real(r)
+
+
+def _eig_w_grad(dy, w, a):
+    return _eig_back(a, np.expand_dims(dy, -2) * _eye_like(a))
+
+
+def _eig_v_grad(dy, u, a):
+    w, eye = _eig_w_prim(a), _eye_like(a)
+    f = (1 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+    utg = _matmul(_mT(u), dy)
+    return _eig_back(a, f * utg - f * _matmul(_matmul(_mT(u), np.conj(u)), np.real(utg) * eye))
+
+
+_eig_w_prim = Primitive(_eig_w, (_eig_w_grad,))
+_eig_v_prim = Primitive(_eig_v, (_eig_v_grad,))
+
+
+def eig(a):
+    """np.linalg.eig on recorded values: (eigenvalues, eigenvectors), both recorded;
+    needs distinct eigenvalues.
+
+    >>> from autograd import grad
+    >>> grad(lambda a: np.real(np.linalg.eig(a)[0][0]))(np.array([[2., 0.], [0., 1.]]))
+    array([[1., 0.],
+           [0., 0.]])"""
+    return named_result("EigResult", _eig_w_prim(a), _eig_v_prim(a))
+
+
+def eigvals(a):
+    """np.linalg.eigvals(a) on recorded values (the eigenvalues of ``eig``)."""
+    return _eig_w_prim(a)
 
 
 def _svdvals(a):
@@ -364,7 +431,8 @@ def _la_tensordot(x1, x2, /, *, axes=2):
 
 
 register_each({
-    LA.slogdet: slogdet, LA.eigh: eigh, LA.eigvalsh: eigvalsh, LA.svd: svd, LA.norm: norm,
+    LA.slogdet: slogdet, LA.eigh: eigh, LA.eigvalsh: eigvalsh, LA.eig: eig, LA.eigvals: eigvals,
+    LA.svd: svd, LA.norm: norm,
     LA.matrix_power: matrix_power, LA.multi_dot: multi_dot,
     LA.matmul: _matmul, LA.outer: outer, LA.trace: _la_trace, LA.diagonal: _la_diagonal,
     LA.tensordot: _la_tensordot, LA.matrix_transpose: _mT,

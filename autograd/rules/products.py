@@ -200,15 +200,46 @@ _einsum_prim = Primitive(_einsum, (None,), nary_grad=lambda i, dy, y, s, *ops:
                          _einsum_grad(i - 1, dy, y, s, *ops))
 
 
+def _sublist(sub):
+    """[0, Ellipsis, 1] -> 'a...b' (numpy's sublist form of einsum)."""
+    return "".join("..." if s is Ellipsis else _FRESH[s] for s in sub)
+
+
+def _from_sublists(operands):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) -> ('ab,bc->ac', a, b)."""
+    n = len(operands) // 2
+    ops, subs = operands[0:2 * n:2], operands[1:2 * n:2]
+    spec = ",".join(_sublist(s) for s in subs)
+    if len(operands) % 2:
+        spec += "->" + _sublist(operands[-1])
+    return (spec,) + tuple(ops)
+
+
+def _without_ellipses(ins, out, ops):
+    """The ellipses of ins and out replaced by fresh letters (as many as each
+    operand's broadcast axes, aligned from the right)."""
+    counts = [np.ndim(_raw(o)) - len(s.replace("...", "")) for s, o in zip(ins, ops)]
+    nell = max([c for s, c in zip(ins, counts) if "..." in s] + [0])
+    used = "".join(ins) + out
+    fresh = "".join(c for c in _FRESH if c not in used)[:nell]
+    return [s.replace("...", fresh[nell - c:]) for s, c in zip(ins, counts)], \
+        out.replace("...", fresh)
+
+
 def einsum(*operands, out=None, optimize=False, **kw):
-    """np.einsum on recorded values (subscript-string form)."""
+    """np.einsum on recorded values: the subscript-string form and the sublist
+    form (``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``), ellipses included.
+
+    >>> np.einsum("...ij,...jk", np.ones((2, 1, 3)), np.ones((3, 4))).shape
+    (2, 1, 4)"""
     if out is not None:
         raise ValueError("einsum: out= is not supported on recorded arrays")
     if not isinstance(operands[0], str):
-        raise NotImplementedError("einsum: only the subscript-string form is differentiable "
-                                  "(np.einsum('ij,jk->ik', a, b))")
+        operands = _from_sublists(operands)
     ops = operands[1:]
     ins, out_sub = _parse_subscripts(operands[0], ops)
+    if "..." in operands[0]:
+        ins, out_sub = _without_ellipses(ins, out_sub, ops)
     return _einsum_prim(",".join(ins) + "->" + out_sub, *ops)
 
 

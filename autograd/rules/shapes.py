@@ -29,8 +29,9 @@ def _transpose_grad(dy, y, x, axes=None):
 
 
 defgrad(np.transpose, _transpose_grad)
-defgrad(np.swapaxes, lambda dy, y, x, a, b: np.swapaxes(dy, a, b))
-defgrad(np.moveaxis, lambda dy, y, x, src, dst: np.moveaxis(dy, dst, src))
+# (numpy's parameter names: the axes may be passed as keywords)
+defgrad(np.swapaxes, lambda dy, y, x, axis1, axis2: np.swapaxes(dy, axis1, axis2))
+defgrad(np.moveaxis, lambda dy, y, x, source, destination: np.moveaxis(dy, destination, source))
 defgrad(np.broadcast_to, lambda dy, y, x, shape, **k: _fit(dy, x))     # summed back by unbroadcast
 defgrad(np.flip, lambda dy, y, x, axis=None: np.flip(dy, axis))
 defgrad(np.fliplr, lambda dy, y, x: np.fliplr(dy))

@@ -1,7 +1,7 @@
 """Composite statistics and signal functions, defined through other registered
 functions (their gradients come from the tape): var, std and their nan forms,
-ptp, average, sort, median, diff, convolve, correlate, cross, meshgrid, cov,
-corrcoef, trapezoid, quantile, percentile, ediff1d."""
+ptp, average, sort, median, diff, gradient, convolve, correlate, cross, meshgrid,
+cov, corrcoef, trapezoid, quantile, percentile, ediff1d."""
 import numpy as np
 
 from ..boxes import raw as _raw
@@ -24,9 +24,19 @@ def _var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None,
     return np.sum(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
+def std_of_var(var, x, axis):
+    """std_of_var(var, x, axis): np.std from np.var of x over axis: sqrt(var), but
+    var itself (0, gradient 0, as in HIPS) over a single element, where sqrt's
+    gradient would give 0 * inf = nan.
+
+    >>> float(std_of_var(np.float64(4.0), np.ones(3), None))
+    2.0"""
+    return var if _count(x, axis) <= 1 else np.sqrt(var)
+
+
 def _std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, **kw):
-    """np.std on recorded values: sqrt of np.var."""
-    return np.sqrt(_var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=where))
+    """np.std on recorded values: sqrt of np.var (see std_of_var)."""
+    return std_of_var(_var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=where), x, axis)
 
 
 register_each({np.var: _var, np.std: _std})
@@ -104,8 +114,36 @@ def _diff(a, n=1, axis=-1, prepend=None, append=None):
     return a
 
 
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient(f, *varargs, axis=None, edge_order=1) on recorded values: central
+    differences inside, one-sided ones (of order edge_order) at the ends; scalar
+    spacings only.
+
+    >>> np.gradient(np.array([1., 4., 9., 16.]))
+    array([3., 4., 6., 7.])"""
+    nd = np.ndim(_raw(f))
+    axes = tuple(range(nd)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(a % nd for a in axes)
+    spacing = list(varargs) if len(varargs) == len(axes) else list(varargs) * len(axes) \
+        if len(varargs) == 1 else [1.0] * len(axes)
+    outs = []
+    for ax, h in zip(axes, spacing):
+        if np.ndim(h) != 0:
+            raise NotImplementedError("np.gradient: only scalar spacings are differentiable")
+        g = np.moveaxis(f, ax, 0)
+        mid = (g[2:] - g[:-2]) / 2.0
+        if edge_order == 1:
+            first, last = g[1:2] - g[:1], g[-1:] - g[-2:-1]
+        else:
+            first = (-3.0 * g[:1] + 4.0 * g[1:2] - g[2:3]) / 2.0
+            last = (3.0 * g[-1:] - 4.0 * g[-2:-1] + g[-3:-2]) / 2.0
+        outs.append(np.moveaxis(np.concatenate([first, mid, last], 0) / h, 0, ax))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
 register_each({np.nanvar: _nanvar, np.nanstd: _nanstd, np.ptp: _ptp,
-               np.average: _average, np.sort: _sort, np.median: _median, np.diff: _diff})
+               np.average: _average, np.sort: _sort, np.median: _median, np.diff: _diff,
+               np.gradient: gradient})
 
 
 # ------------------------------------------------------------ signals, statistics

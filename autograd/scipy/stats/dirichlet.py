@@ -13,7 +13,7 @@ import scipy.special as sp
 from ... import rules as _rules  # noqa: F401  (registers the gradients)
 from ._common import raw
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "rvs"]
 
 
 def _components(x, alpha):
@@ -54,3 +54,15 @@ def pdf(x, alpha):
     1.5
     """
     return np.exp(logpdf(x, alpha))
+
+
+def rvs(alpha, size=None, random_state=None):
+    """rvs(alpha, size=None, random_state=None): samples of Dirichlet(alpha), as
+    scipy.stats.dirichlet.rvs (shape ``size + (K,)``); not differentiated, a
+    recorded ``alpha`` is used by its value.
+
+    >>> rvs(np.ones(3), size=2, random_state=0).shape
+    (2, 3)
+    """
+    import scipy.stats
+    return scipy.stats.dirichlet.rvs(np.asarray(raw(alpha)), size=size, random_state=random_state)
