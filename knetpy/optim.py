@@ -23,8 +23,26 @@ __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "Rmsprop", "Ad
            "Adam", "optimizers"]
 
 
+try:                        # BLAS axpy: y += a*x in one pass, no temporary
+    from scipy.linalg import blas as _blas
+    _BLAS_AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
+except ImportError:         # pragma: no cover
+    _BLAS_AXPY = {}
+
+
 def _axpy(a, x, y, tmp=None):
-    """y += a * x in place, through the scratch array ``tmp`` when given."""
+    """y += a * x in place: BLAS axpy for contiguous float32/float64 numpy arrays
+    of one dtype and shape, otherwise numpy through the scratch array ``tmp``
+    when given."""
+    if y.__class__ is np.ndarray and x.__class__ is np.ndarray:
+        f = _BLAS_AXPY.get(y.dtype)
+        if f is not None and x.dtype == y.dtype and x.shape == y.shape and y.size \
+                and y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable:
+            yv = y.reshape(-1)
+            r = f(x.reshape(-1), yv, a=a)
+            if r is not yv:             # f2py made a copy (never expected): write it back
+                yv[...] = r
+            return
     if tmp is None:
         y += a * x
     else:
