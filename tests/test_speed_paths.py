@@ -67,6 +67,11 @@ def test_nll_skipped_answers_and_bad_answers_keep_general_behaviour():
     np.testing.assert_allclose(K.nll(x, a), L._nll_sum(x, a, 1) / 2)
     with pytest.raises(ValueError, match="answers must be in 0..3"):
         K.nll(x, np.array([0, 1, 4]))
+    w = Param(x)
+    with pytest.raises(ValueError, match="answers must be in 0..3"):
+        diff(lambda: K.nll(w * 2, np.array([0, 1, 4])))
+    y = diff(lambda: K.nll(w * 2, np.array([0, 1, 3])))      # the tape is still usable
+    assert grad(y, w).shape == (3, 4)
     with pytest.raises(TypeError, match="integer class indices"):
         K.nll(x, np.array([0.0, 1.0, 2.0]))
 
