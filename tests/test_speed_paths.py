@@ -181,3 +181,17 @@ def test_mat_on_plain_arrays_and_recorded_values():
     w = Param(np.ones((2, 3, 4)))
     y = diff(lambda: np.sum(K.mat(w) * np.arange(12.0)))
     np.testing.assert_array_equal(grad(y, w), np.tile(np.arange(12.0), 2).reshape(2, 3, 4))
+
+
+@pytest.mark.parametrize("one_thread", [False, True])
+def test_blas_axpy_large_arrays_whole_or_in_chunks(monkeypatch, one_thread):
+    import knetpy.optim as O
+    monkeypatch.setattr(O, "_BLAS_ONE_THREAD", one_thread)
+    r = np.random.default_rng(8)
+    y = r.standard_normal((3 * O._AXPY_CHUNK + 17,)).astype(np.float32).reshape(-1, 1)
+    x = r.standard_normal(y.shape).astype(np.float32)
+    expect = y.astype(np.float64) - 0.25 * x.astype(np.float64)
+    before = y
+    _axpy(-0.25, x, y)
+    assert y is before
+    np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-6)
