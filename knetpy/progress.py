@@ -37,6 +37,11 @@ _UNKNOWN = "{n_fmt} [{elapsed}, {rate_fmt}]"
 
 def _number(v):
     """v as a Python int/float when it is a real number (or a 1-element array), else None."""
+    c = v.__class__
+    if c is float or c is int:            # the common cases first: a training loss
+        return v
+    if c is np.float32 or c is np.float64:
+        return float(v)
     try:
         a = _raw(v)
         a = a.to_numpy() if hasattr(a, "to_numpy") else a

@@ -135,6 +135,9 @@ def plan(opt, w, g, be=None, check_finite=False, where="w"):
     >>> apply(); w
     array([0.5, 0.5])
     """
+    if be is None and g.__class__ is np.ndarray and w.__class__ is np.ndarray \
+            and not opt.state and not check_finite and not opt.gclip:
+        return _plan_stateless(opt, w, g, where)
     _check(w, g, where)
     st, fresh = _state(opt, w, be, where)
     t = opt.t + 1
@@ -174,6 +177,20 @@ def plan(opt, w, g, be=None, check_finite=False, where="w"):
             opt.adopt(t, fresh, tmp)
             opt._math(w, g, st, tmp, t)
     return apply
+
+
+def _plan_stateless(opt, w, g, where):
+    """plan() for the commonest step: a rule without state (SGD), dense numpy
+    arrays, no clipping or finiteness check: the same checks and result."""
+    if g.shape != w.shape or w.dtype.kind != "f" or g.dtype.kind not in "fiub":
+        _check(w, g, where)                   # raises the error that names the problem
+    t = opt.t + 1
+    opt.rate(t)
+    tmp = opt._tmp
+    if opt.ntmp and (tmp is None or tmp[0].shape != w.shape or tmp[0].dtype != w.dtype
+                     or tmp[0].__class__ is not np.ndarray):
+        tmp = [np.empty_like(w) for _ in range(opt.ntmp)]
+    return _Apply(opt, w, g, {}, tmp, t)
 
 
 def _plan_rows(opt, w, rows, g, st, fresh, t, be):

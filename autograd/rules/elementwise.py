@@ -15,11 +15,25 @@ from .common import _fit, _shape
 # ------------------------------------------------------------ elementwise
 LN2, LN10 = np.log(2.0), np.log(10.0)
 
-# (the Sparse test is inlined: add and subtract are the most frequent gradients)
-defgrad(np.add, lambda dy, y, a, b: dy if dy.__class__ is not Sparse else _fit(dy, a),
-        lambda dy, y, a, b: dy if dy.__class__ is not Sparse else _fit(dy, b))
-defgrad(np.subtract, lambda dy, y, a, b: dy if dy.__class__ is not Sparse else _fit(dy, a),
-        lambda dy, y, a, b: -dy if dy.__class__ is not Sparse else -_fit(dy, b))
+
+
+def _through(dy, x):
+    """dy passed straight through to input ``x`` (add and subtract, the most
+    frequent gradients).  A numpy dy that broadcasting gave extra leading
+    axes (a bias added to a batch) is summed over them here, the same sum the
+    sweep's unbroadcast would make, without its general bookkeeping."""
+    c = dy.__class__
+    if c is np.ndarray:
+        if x.__class__ is np.ndarray and dy.ndim > x.ndim > 0 and dy.dtype == x.dtype:
+            lead = dy.ndim - x.ndim
+            if dy.shape[lead:] == x.shape:
+                return np.add.reduce(dy, 0 if lead == 1 else tuple(range(lead)))
+        return dy
+    return _fit(dy, x) if c is Sparse else dy
+
+
+defgrad(np.add, lambda dy, y, a, b: _through(dy, a), lambda dy, y, a, b: _through(dy, b))
+defgrad(np.subtract, lambda dy, y, a, b: _through(dy, a), lambda dy, y, a, b: -_through(dy, b))
 defgrad(np.multiply, lambda dy, y, a, b: dy * b, lambda dy, y, a, b: dy * a)
 defgrad(np.true_divide, lambda dy, y, a, b: dy / b, lambda dy, y, a, b: -dy * y / b)
 defgrad(np.negative, lambda dy, y, x: -dy)

@@ -52,6 +52,8 @@ def _where_mask(where):
 
 
 def _sum_grad(dy, y, x, axis=None, dtype=None, out=None, keepdims=False, where=None, **kw):
+    if where is None and x.__class__ is np.ndarray:     # the common case, without lookups
+        return broadcast_back(dy if axis is None else _expand(dy, x, axis, keepdims), x.shape)
     where = _where_mask(where)
     if where is not None:
         return broadcast_back(_expand(dy, x, axis, keepdims) * where, _shape(x))

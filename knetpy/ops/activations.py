@@ -14,7 +14,7 @@ import numpy as np
 
 from autograd.core import _raw, primitive
 
-from ..backends.kernel_table import GELU_C, GELU_K, SELU_ALPHA, SELU_LAMBDA
+from ..backends.kernel_table import ACTIVATIONS, GELU_C, GELU_K, SELU_ALPHA, SELU_LAMBDA
 from ..knetarray import run
 
 __all__ = ["relu", "elu", "selu", "sigm", "gelu", "invx"]
@@ -28,15 +28,25 @@ def check_float(x, fname, arg="x"):
 
     >>> check_float(np.ones(2), "relu")
     """
-    dt = np.result_type(_raw(x))
+    r = _raw(x)
+    dt = r.dtype if r.__class__ is np.ndarray else np.result_type(r)
     if dt.kind != "f":
         raise TypeError(f"{fname}: {arg} must hold floats (float16/32/64), got dtype {dt}")
 
 
 def _activation(name, grad, doc):
     """The public function ``name``: float check, then one primitive whose forward
-    is the backend's ``unary`` kernel ``name`` and whose gradient is ``grad(dy, y, x)``."""
-    prim = primitive(grad)(lambda x: run("unary", name, x))
+    is the backend's ``unary`` kernel ``name`` and whose gradient is ``grad(dy, y, x)``.
+    A numpy array goes straight to the numpy backend's function (the same
+    arithmetic, without the dispatch)."""
+    host = ACTIVATIONS[name]
+
+    def forward(x):
+        if x.__class__ is np.ndarray:
+            return host(x).astype(x.dtype, copy=False)
+        return run("unary", name, x)
+    forward.__name__ = forward.__qualname__ = name
+    prim = primitive(grad)(forward)
 
     def op(x):
         check_float(x, name)

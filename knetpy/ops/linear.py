@@ -4,6 +4,7 @@ Both follow the batch-first, row-major layout: Knet's ``(m, n, b...)`` batch
 of matrices is ``(b..., m, n)`` here, and Knet's "join the first k dims" of
 a column-major array is "join the last k axes" of the same memory here.
 """
+import math
 import numbers
 
 import numpy as np
@@ -52,11 +53,15 @@ def mat(x, dims=None):
     >>> mat(np.zeros((7, 2, 3)), dims=1).shape
     (14, 3)
     """
-    shape = np.shape(_raw(x))
+    r = _raw(x)
+    shape = r.shape if r.__class__ is np.ndarray else np.shape(r)
     nd = len(shape)
     dims = nd - 1 if dims is None else dims
     if not isinstance(dims, numbers.Integral) or not 0 <= dims <= nd:
         raise ValueError(f"mat: dims must be an int in 0..{nd} for an array with {nd} dims, "
                          f"got {dims!r}")
     split = nd - dims
-    return np.reshape(x, (int(np.prod(shape[:split])), int(np.prod(shape[split:]))))
+    new = (math.prod(shape[:split]), math.prod(shape[split:]))
+    if x.__class__ is np.ndarray:            # a constant (the data): no dispatch
+        return x.reshape(new)
+    return np.reshape(x, new)

@@ -10,6 +10,8 @@ logsumexp and picks the answer's score (one pass of ``exp``); the gradient
 is ``softmax - onehot`` from one backend kernel, itself a primitive whose
 gradient is the softmax's (so higher orders work).
 """
+import math
+
 import numpy as np
 
 from autograd.core import Value, _raw, primitive, zerograd
@@ -74,6 +76,71 @@ def _nll_sum(x, answers, axis):
     return run("nll_forward", x, answers, axis)
 
 
+# ------------------------------------------------------------ fast path
+# The commonest call, nll(scores, answers) with (N, C) float32/float64 numpy
+# scores and N valid answers, is one primitive that computes the mean itself
+# (the same arithmetic as the backend's nll kernels, without the dispatch and
+# the checks already made) and one primitive for its gradient: no separate
+# division on the tape.  Rows whose maximum is not finite go to the kernels.
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_max, _sum = np.maximum.reduce, np.add.reduce     # the ufuncs' reductions, no wrappers
+
+
+def _exp_shifted(x):
+    """(exp(x - rowmax), rowmax) of an (N, C) array; None when a row maximum is
+    not finite (or their sum overflows: the kernels then decide)."""
+    m = _max(x, axis=1, keepdims=True)
+    if not math.isfinite(_sum(m, axis=None)):
+        return None
+    z = x - m
+    np.exp(z, out=z)
+    return z, m
+
+
+def _nll_rows_back_grad(ddy, y, x, answers):
+    return _nll_back_grad(ddy, y, x, answers, 1)
+
+
+@primitive(_nll_rows_back_grad, None)
+def _nll_rows_back(x, answers):
+    """softmax(x) - onehot(answers) for (N, C) x and valid answers."""
+    zm = _exp_shifted(x)
+    if zm is None:
+        return run("nll_backward", x, answers, 1)
+    z = zm[0]
+    z /= _sum(z, axis=1, keepdims=True)
+    z[np.arange(len(answers)), answers] -= 1
+    return z
+
+
+def _nll_rows_mean_grad(dy, y, x, answers):
+    return _nll_rows_back(x, answers) * (dy / x.shape[0])
+
+
+@primitive(_nll_rows_mean_grad, None)
+def _nll_rows_mean(x, answers):
+    """The mean over the rows of logsumexp(x[i]) - x[i, answers[i]]; IndexError
+    for an answer >= C (``nll`` then reports it)."""
+    picked = x[np.arange(len(answers)), answers]
+    zm = _exp_shifted(x)
+    if zm is None:
+        total = run("nll_forward", x, answers, 1)
+    else:
+        z, m = zm
+        loss = np.log(_sum(z, axis=1)) + m[:, 0] - picked
+        total = np.asarray(_sum(loss), dtype=x.dtype)
+    return total / x.shape[0]
+
+
+def _fast_answers(x, answers, axis):
+    """True when nll(x, answers, axis) may take the fast path."""
+    return (x.__class__ is np.ndarray and x.ndim == 2 and (axis == -1 or axis == 1)
+            and answers.__class__ is np.ndarray and answers.ndim == 1
+            and answers.dtype.kind in "iu" and answers.shape[0] == x.shape[0] > 0
+            and x.shape[1] > 0 and x.dtype in _FAST_DTYPES
+            and (answers.dtype.kind == "u" or np.minimum.reduce(answers) >= 0))
+
+
 def _no_keywords(o, fname):
     """The scores form takes no extra keywords (they are the model's, in the
     model form): a misspelt keyword such as ``avarage=`` is a TypeError."""
@@ -116,6 +183,11 @@ def nll(scores, answers, axis=-1, average=True, **o):
     if _is_model(scores):
         return _over_data(nll, scores, answers, axis, average, o, "nll")
     _no_keywords(o, "nll")
+    if average and _fast_answers(_raw(scores), _raw(answers), axis):
+        try:
+            return _nll_rows_mean(scores, _raw(answers))
+        except IndexError:      # an answer >= C: the checks below say so
+            pass
     _check_scores(scores, "nll")
     a, ax = _check_answers(_raw(scores), answers, axis, "nll")
     total = _nll_sum(scores, a, ax)
