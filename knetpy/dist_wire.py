@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from autograd.core import Param, Value, _raw
+from autograd.core import Param, Value, raw
 
 from . import backends
 from .knetarray import KnetArray
@@ -73,7 +73,7 @@ def unwrap(a):
     if isinstance(a, Param):
         a = a.value
     if isinstance(a, Value):
-        a = _raw(a)
+        a = raw(a)
     be = None
     if isinstance(a, KnetArray):
         be, a = a.backend, a.data

@@ -32,7 +32,7 @@ import weakref
 
 import numpy as np
 
-from autograd.core import Param, Value, _raw, params as _params
+from autograd.core import Param, Value, params as _params
 from autograd.sparse import Sparse
 
 from .dist_wire import Wire, cuda_aware, placed, unwrap

@@ -19,7 +19,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from .batches import epoch_of
 from .train import Minimize
@@ -43,7 +43,7 @@ def _number(v):
     if c is np.float32 or c is np.float64:
         return float(v)
     try:
-        a = _raw(v)
+        a = raw(v)
         a = a.to_numpy() if hasattr(a, "to_numpy") else a
         if isinstance(a, (numbers.Number, np.generic)) or (
                 isinstance(a, np.ndarray) and a.size == 1 and a.dtype.kind in "biuf"):

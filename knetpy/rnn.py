@@ -29,7 +29,7 @@ for input dropout.
 """
 import numpy as np
 
-from autograd.core import Param, Primitive, Value, _raw, training
+from autograd.core import Param, Primitive, Value, raw, training
 
 from .ops.dropout import dropout as _dropout_op
 from .device import gpu
@@ -148,10 +148,10 @@ class RNN:
 
     def __call__(self, x, batch_sizes=None):
         """rnn(x, batch_sizes=None) -> y; see the class docstring."""
-        xr = _raw(x)
+        xr = raw(x)
         if not hasattr(xr, "ndim") or xr.ndim == 0:
             raise ValueError(f"RNN: x must be an array (X,), (B, X) or (T, B, X), got {xr!r}")
-        wdt = _raw(self.w).dtype
+        wdt = raw(self.w).dtype
         if xr.dtype != wdt:
             raise TypeError(f"RNN: x has dtype {xr.dtype} but the weights are {wdt}; "
                             f"convert x with x.astype(np.{wdt.name})")
@@ -237,7 +237,7 @@ def _initial_state(s, hsize, dtype, name):
     """rnn.h / rnn.c as a (L, B, H) value, or None for a zero state."""
     if s is None or (not hasattr(s, "shape") and not isinstance(s, Value) and s == 0):
         return None
-    sr = _raw(s)
+    sr = raw(s)
     if not hasattr(sr, "shape") or not _same_size(sr.shape, hsize):
         raise ValueError(f"RNN: {name} must be None, 0 or an array of shape {hsize} "
                          f"(layers*dirs, batch, hidden), got {getattr(sr, 'shape', sr)!r}")
@@ -249,8 +249,8 @@ def _initial_state(s, hsize, dtype, name):
 def _layer_state_grad(dy, y, s, k):
     # dense on purpose: a Sparse gradient would reach np.stack's gradient
     # (a stacked final state fed back as rnn.h), which slices its input
-    zeros = np.zeros_like(_raw(dy))
-    return np.stack([dy if j == k else zeros for j in range(np.shape(_raw(s))[0])])
+    zeros = np.zeros_like(raw(dy))
+    return np.stack([dy if j == k else zeros for j in range(np.shape(raw(s))[0])])
 
 
 _layer_state = Primitive(lambda s, k: s[k], (_layer_state_grad,))

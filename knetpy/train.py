@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import Param, _raw, diff, grad, params as _params
+from autograd.core import Param, raw, diff, grad, params as _params
 
 from .knetarray import KnetArray
 from .distributed import Comm, WirePlan
@@ -80,7 +80,7 @@ class Minimize:
         if self.comm is not None:
             return self._step_comm(args, step)
         y = diff(self.f, *args)
-        loss = _raw(y)
+        loss = raw(y)
         if isinstance(loss, np.ndarray):
             loss = loss.reshape(())[()]
         if self.check_finite and not math.isfinite(float(loss)):
@@ -120,7 +120,7 @@ class Minimize:
         such as BatchNorm(comm=) exchange statistics there); its loss and
         gradients carry weight 0."""
         y = diff(self.f, *args)
-        loss = _raw(y)
+        loss = raw(y)
         loss = float(loss.reshape(())[()] if isinstance(loss, np.ndarray) else loss)
         ps = self.params if self.params is not None else _params(y)
         if not ps and self.steps == 0:
@@ -357,7 +357,7 @@ class Converge:
 
 def _scalar(x, i):
     try:
-        v = float(_raw(x).to_numpy() if isinstance(_raw(x), KnetArray) else _raw(x))
+        v = float(raw(x).to_numpy() if isinstance(raw(x), KnetArray) else raw(x))
     except (TypeError, ValueError):
         raise TypeError(f"converge: value {i} must be a number, got {type(x).__name__}") from None
     if math.isnan(v):

@@ -34,7 +34,7 @@ except ImportError:         # pragma: no cover
 
 import numpy as np
 
-from autograd.core import Param, Value, _raw
+from autograd.core import Param, Value, raw
 from autograd.sparse import Sparse
 
 from . import backends
@@ -274,7 +274,7 @@ class Target:
             self.array = a
             return
         if isinstance(a, Value):
-            a = _raw(a)
+            a = raw(a)
         if isinstance(a, KnetArray):
             self.be = a._be if a._be.name != "numpy" else None
             a = a.data
@@ -309,7 +309,7 @@ def grad_array(g, where):
     if type(g) is np.ndarray:
         return g
     if isinstance(g, Value):
-        g = _raw(g)
+        g = raw(g)
     if g.__class__ is Sparse:
         return g
     if isinstance(g, KnetArray):

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..ops.softmax import softmax
 from ..ops.dropout import dropout as _dropout
@@ -50,7 +50,7 @@ def _parse_dims(dims):
 
 
 def _check_seq(x, E, fname, name):
-    xr = _raw(x)
+    xr = raw(x)
     if not hasattr(xr, "shape") or np.ndim(xr) < 2 or xr.shape[-1] != E:
         raise ValueError(f"{fname}: {name} must be an array (..., length, {E}), got "
                          f"{getattr(xr, 'shape', type(xr).__name__)}")
@@ -61,14 +61,14 @@ def _check_seq(x, E, fname, name):
 
 def _heads(x, nheads):
     """(..., L, nheads*d) -> (..., nheads, L, d)."""
-    s = np.shape(_raw(x))
+    s = np.shape(raw(x))
     return np.swapaxes(np.reshape(x, s[:-1] + (nheads, s[-1] // nheads)), -2, -3)
 
 
 def _merge_heads(x):
     """(..., nheads, L, d) -> (..., L, nheads*d)."""
     x = np.swapaxes(x, -2, -3)
-    s = np.shape(_raw(x))
+    s = np.shape(raw(x))
     return np.reshape(x, s[:-2] + (s[-2] * s[-1],))
 
 
@@ -174,7 +174,7 @@ class MultiHeadAttention(Layer):
             if self.is_causal:
                 mask = causal_mask(qs[-2], ks[-2])
         if mask is not None:
-            mask = np.asarray(_raw(mask))
+            mask = np.asarray(raw(mask))
             if mask.dtype != bool:
                 raise TypeError(f"{fname}: mask must be boolean (True = may attend), got dtype "
                                 f"{mask.dtype}")
@@ -192,12 +192,12 @@ class MultiHeadAttention(Layer):
         qh = _heads(self.q_proj(q), H)                 # (..., H, Lq, d)
         kh = _heads(self.k_proj(k), H)                 # (..., H, Lk, d)
         vh = _heads(self.v_proj(v), H)                 # (..., H, Lk, dv)
-        d = np.shape(_raw(qh))[-1]
+        d = np.shape(raw(qh))[-1]
         scores = (qh @ np.swapaxes(kh, -1, -2)) * float(1 / np.sqrt(d))
         if mask is not None:
-            full = np.broadcast_to(mask, np.shape(_raw(scores)))
+            full = np.broadcast_to(mask, np.shape(raw(scores)))
             any_ok = np.any(full, axis=-1, keepdims=True)
-            fill = np.where(any_ok, -np.inf, 0).astype(np.result_type(_raw(scores)))
+            fill = np.where(any_ok, -np.inf, 0).astype(np.result_type(raw(scores)))
             scores = np.where(full, scores, fill)
             weights = softmax(scores, axis=-1) * any_ok.astype(fill.dtype)
         else:
@@ -260,7 +260,7 @@ def apply_rotary_embedding(x, cos_cache, sin_cache, input_positions=None, *, hea
     (1, 3, 2, 4)
     """
     fname = "apply_rotary_embedding"
-    xr = _raw(x)
+    xr = raw(x)
     if not hasattr(xr, "shape") or xr.ndim < 2:
         raise ValueError(f"{fname}: x must have at least 2 dims, got "
                          f"{getattr(xr, 'shape', type(xr).__name__)}")
@@ -274,7 +274,7 @@ def apply_rotary_embedding(x, cos_cache, sin_cache, input_positions=None, *, hea
     if D % 2 or D > xr.shape[-1]:
         raise ValueError(f"{fname}: head_dim must be even and at most x.shape[-1] = "
                          f"{xr.shape[-1]}, got {D}")
-    cos, sin = np.asarray(_raw(cos_cache)), np.asarray(_raw(sin_cache))
+    cos, sin = np.asarray(raw(cos_cache)), np.asarray(raw(sin_cache))
     if cos.shape != sin.shape or cos.ndim != 2 or cos.shape[1] not in (D // 2, D):
         raise ValueError(f"{fname}: cos_cache and sin_cache must both be (max_len, {D // 2}) "
                          f"or (max_len, {D}), got {cos.shape} and {sin.shape}")
@@ -349,7 +349,7 @@ class RotaryPositionalEmbedding(Layer):
             if len(x) != 2:
                 raise ValueError("RotaryPositionalEmbedding: input must be x or (x, positions)")
             x, pos = x
-        xr = _raw(x)
+        xr = raw(x)
         if not hasattr(xr, "shape") or xr.ndim != 4:
             raise ValueError(f"RotaryPositionalEmbedding: x must be 4-dim (B, T, nheads, "
                              f"head_dim) (or (B, nheads, T, head_dim) with seq_axis=2), got "
@@ -400,7 +400,7 @@ class SinusoidalPositionalEmbedding(Layer):
         return f"{self.dims}, min_freq={self.min_freq:g}, max_freq={self.max_freq:g}"
 
     def __call__(self, x):
-        xr = _raw(x)
+        xr = raw(x)
         if not hasattr(xr, "shape"):
             x = xr = np.asarray(xr, self.dtype)
         if np.dtype(xr.dtype).kind not in "fiu":
@@ -408,5 +408,5 @@ class SinusoidalPositionalEmbedding(Layer):
                             f"{xr.dtype}")
         if np.dtype(xr.dtype).kind != "f":
             x = np.asarray(xr, self.dtype)
-        y = np.expand_dims(x, -1) * self.sigmas.astype(np.result_type(_raw(x)))
+        y = np.expand_dims(x, -1) * self.sigmas.astype(np.result_type(raw(x)))
         return np.concatenate([np.sin(y), np.cos(y)], axis=-1) * self.scale

@@ -24,7 +24,7 @@ Contract for layer authors
 import numpy as np
 
 from autograd import Param, training
-from autograd.core import Value, _raw
+from autograd.core import Value, raw
 
 __all__ = ["Layer", "trainmode", "testmode", "automode", "nparams", "nstates", "sublayers"]
 
@@ -86,7 +86,7 @@ class Layer:
 
     def own_nparams(self):
         """own_nparams() -> number of trainable elements held by this layer itself."""
-        return sum(int(np.size(_raw(p))) for p in self.own_params())
+        return sum(int(np.size(raw(p))) for p in self.own_params())
 
     def own_nstates(self):
         """own_nstates() -> number of elements in this layer's ``_state`` arrays."""
@@ -94,7 +94,7 @@ class Layer:
         for s in self._state:
             v = getattr(self, s, None)
             if v is not None and not callable(v):
-                n += int(np.size(_raw(v)))
+                n += int(np.size(raw(v)))
         return n
 
     def nparams(self):
@@ -234,7 +234,7 @@ def nparams(model):
     9
     """
     from autograd import params
-    return sum(int(np.size(_raw(p))) for p in params(model))
+    return sum(int(np.size(raw(p))) for p in params(model))
 
 
 def nstates(model):

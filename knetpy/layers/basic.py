@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from autograd import Param
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..ops import activations as _acts
 from ..init import kaiming_uniform, rng
@@ -93,7 +93,7 @@ def _init(fn, shape, dtype, fname, arg):
 
 
 def _check_last(x, n, fname, arg="x"):
-    s = np.shape(_raw(x))
+    s = np.shape(raw(x))
     if len(s) == 0 or s[-1] != n:
         raise ValueError(f"{fname}: {arg} must have {n} features in its last axis, got shape {s}")
 
@@ -187,10 +187,10 @@ class Bilinear(Layer):
             x = y = xy
         _check_last(x, self.in1, "Bilinear", "x")
         _check_last(y, self.in2, "Bilinear", "y")
-        lead = np.shape(_raw(x))[:-1]
-        if np.shape(_raw(y))[:-1] != lead:
+        lead = np.shape(raw(x))[:-1]
+        if np.shape(raw(y))[:-1] != lead:
             raise ValueError(f"Bilinear: x and y must have the same leading shape, got "
-                             f"{np.shape(_raw(x))} and {np.shape(_raw(y))}")
+                             f"{np.shape(raw(x))} and {np.shape(raw(y))}")
         x2 = np.reshape(x, (-1, self.in1))
         y2 = np.reshape(y, (-1, self.in2))
         # x W[o] -> (B, out, in2), then contract with y
@@ -234,7 +234,7 @@ class Scale(Layer):
         self.bias = _init(init_bias, self.dims, dt, "Scale", "init_bias") if use_bias else None
 
     def __call__(self, x):
-        s = np.shape(_raw(x))
+        s = np.shape(raw(x))
         k = len(self.dims)
         if len(s) < k or s[len(s) - k:] != self.dims:
             raise ValueError(f"Scale: x must end with the dims {self.dims}, got shape {s}")
@@ -281,7 +281,7 @@ class Embedding(Layer):
                              f"in_dims {self.in_dims}, got {len(parts)}")
         arrs = []
         for a, n in zip(parts, self.in_dims):
-            a = np.asarray(_raw(a))
+            a = np.asarray(raw(a))
             if a.dtype.kind not in "iu":
                 raise TypeError(f"Embedding: indices must be integers, got dtype {a.dtype}")
             if a.size and (a.min() < 0 or a.max() >= n):

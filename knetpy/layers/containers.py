@@ -7,7 +7,7 @@ functions given where a layer is expected are wrapped in ``WrappedFunction``.
 import numpy as np
 
 from autograd import Param
-from autograd.core import Value, _raw
+from autograd.core import Value, raw
 
 from .base import Layer, sublayers
 from .misc import as_layer
@@ -295,7 +295,7 @@ class AlternatePrecision(Layer):
         self.layer = as_layer(layer)
 
     def __call__(self, x):
-        in_dt = np.result_type(_raw(x))
+        in_dt = np.result_type(raw(x))
         swapped = []
         try:
             for lay in sublayers(self.layer):
@@ -319,7 +319,7 @@ class AlternatePrecision(Layer):
 def _cast(x, dt):
     if isinstance(x, tuple):
         return tuple(_cast(e, dt) for e in x)
-    if isinstance(x, (Value, np.ndarray)) and np.result_type(_raw(x)).kind == "f" \
-            and np.result_type(_raw(x)) != dt:
+    if isinstance(x, (Value, np.ndarray)) and np.result_type(raw(x)).kind == "f" \
+            and np.result_type(raw(x)) != dt:
         return x.astype(dt)
     return x

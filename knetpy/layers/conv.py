@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from autograd import Param
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..init import kaiming_uniform
 from ..ops.conv import conv4, deconv4
@@ -84,7 +84,7 @@ def expand_pad(pad, k, dilation, stride, fname, transposed=False):
 
 
 def _check_input(x, nd, in_chs, fname):
-    s = np.shape(_raw(x))
+    s = np.shape(raw(x))
     if len(s) != nd + 2:
         raise ValueError(f"{fname}: x must be (N, C) + {nd} spatial axes for a {nd}-D kernel, "
                          f"got shape {s}")
@@ -95,7 +95,7 @@ def _check_input(x, nd, in_chs, fname):
 
 def _lift1d(w, x, o):
     """conv4/deconv4 take 2-D and 3-D kernels: a 1-D one gets a trailing axis of size 1."""
-    if np.ndim(_raw(w)) != 3:
+    if np.ndim(raw(w)) != 3:
         return w, x, o
     two = {k: ((v, 0 if k == "padding" else 1) if isinstance(v, numbers.Integral)
                else tuple(v) + (0 if k == "padding" else 1,)) for k, v in o.items()}
@@ -263,7 +263,7 @@ class ConvTranspose(_ConvBase):
         w, x, o = _lift1d(self.weight, x, dict(padding=0, stride=self.stride,
                                                dilation=self.dilation))
         full = _drop1d(deconv4(w, x, mode=mode, groups=self.groups, **o), len(self.kernel))
-        L = np.shape(_raw(full))[2:]
+        L = np.shape(raw(full))[2:]
         ends = [n - hi + op for n, (lo, hi), op in zip(L, pads, self.outpad)]
         extra = [max(e - n, 0) for e, n in zip(ends, L)]
         if any(extra):

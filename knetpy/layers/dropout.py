@@ -8,7 +8,7 @@ export them, so ``knetpy.dropout`` keeps its meaning).
 import numpy as np
 
 from autograd import training
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..ops.activations import ALPHA_SELU
 from ..ops.device import like as _to_like
@@ -51,7 +51,7 @@ def dropout(x, p, training=None, invp=None, dims=None, mask=None, update_mask=Tr
         if mask is None:
             raise ValueError("dropout: update_mask=False needs a mask from an earlier call")
         return x * _to_like(mask, x).astype(dt, copy=False), mask
-    new = draw_mask(x, _mask_shape(np.shape(_raw(x)), dims, "dropout"), p, rng, invp)
+    new = draw_mask(x, _mask_shape(np.shape(raw(x)), dims, "dropout"), p, rng, invp)
     return x * new, new
 
 
@@ -88,7 +88,7 @@ def alpha_dropout(x, p, training=None, alpha=None, A=None, B=None, rng=None):
         A = 1.0 / np.sqrt((1 - p) * (1 + p * alpha ** 2))
     if B is None:
         B = -A * alpha * p
-    keep = draw_mask(x, np.shape(_raw(x)), p, rng, 1.0)
+    keep = draw_mask(x, np.shape(raw(x)), p, rng, 1.0)
     shift = ((1 - keep) * dt.type(A * alpha) + dt.type(B)).astype(dt)   # alpha*A + B if dropped
     return x * (keep * dt.type(A)) + shift
 
@@ -170,9 +170,9 @@ class VariationalHiddenDropout(Layer):
     def __call__(self, x):
         if not self.istraining() or self.p == 0:
             return x
-        shape = _mask_shape(np.shape(_raw(x)), self.dims, "VariationalHiddenDropout")
+        shape = _mask_shape(np.shape(raw(x)), self.dims, "VariationalHiddenDropout")
         stale = self.mask is None or np.shape(self.mask) != shape or \
-            np.result_type(self.mask) != np.result_type(_raw(x))
+            np.result_type(self.mask) != np.result_type(raw(x))
         y, m = dropout(x, self.p, True, dims=self.dims, mask=self.mask,
                        update_mask=self.update_mask or stale)
         self.mask, self.update_mask = m, False

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from .base import Layer
 
@@ -13,7 +13,7 @@ __all__ = ["FlattenLayer", "Maxout", "NoOpLayer", "ReshapeLayer", "SelectDim",
 
 
 def _shape(x):
-    return np.shape(_raw(x))
+    return np.shape(raw(x))
 
 
 class WrappedFunction(Layer):
@@ -318,7 +318,7 @@ def upsample(x, mode="nearest", scale=None, size=None, align_corners=False):
         src = _source_coords(n_in, n_out, align_corners, scales[k])
         i0 = np.minimum(np.floor(src).astype(np.intp), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
-        w = (src - i0).astype(np.result_type(_raw(x)))
+        w = (src - i0).astype(np.result_type(raw(x)))
         w = np.reshape(w, (n_out,) + (1,) * (len(s) - ax - 1))
         y = y[pre + (i0,)] * (1 - w) + y[pre + (i1,)] * w
     return y

@@ -21,7 +21,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 from autograd.core import training as _recording
 
 from ..ops.batchnorm import bn_running, bn_test, bn_train, chan_shape, host, sync_comm
@@ -43,7 +43,7 @@ def check_x(x, fname, min_ndim=2):
     >>> check_x(np.ones((2, 3)), "batchnorm").shape
     (2, 3)
     """
-    xr = _raw(x)
+    xr = raw(x)
     if not hasattr(xr, "shape") or not hasattr(xr, "dtype"):
         raise TypeError(f"{fname}: x must be an array, got {type(xr).__name__}")
     if np.dtype(xr.dtype).kind != "f":
@@ -80,7 +80,7 @@ def _check_vec(v, C, fname, name):
     """A per-channel vector (or None), checked to hold C values."""
     if v is None:
         return None
-    vr = _raw(v)
+    vr = raw(v)
     if np.size(vr) != C or np.ndim(vr) > 1:
         raise ValueError(f"{fname}: {name} must be a vector of C = {C} values (x has C = {C} "
                          f"channels on axis 1), got shape {np.shape(vr)}")
@@ -117,7 +117,7 @@ def actname(activation):
 
 
 def _vec(v, C):
-    return None if v is None else np.reshape(v, (C,)) if np.ndim(_raw(v)) != 1 else v
+    return None if v is None else np.reshape(v, (C,)) if np.ndim(raw(v)) != 1 else v
 
 
 # ------------------------------------------------------------------ functional forms
@@ -317,7 +317,7 @@ def layernorm(x, scale=None, bias=None, activation=None, dims=None, epsilon=1e-5
     eps = check_eps(epsilon, "layernorm")
     check_act(activation, "layernorm")
     if dims is None:
-        k = np.ndim(_raw(scale)) if scale is not None else max(xr.ndim - 1, 1)
+        k = np.ndim(raw(scale)) if scale is not None else max(xr.ndim - 1, 1)
         if not 1 <= k <= xr.ndim:
             raise ValueError(f"layernorm: scale has {k} dims but x has shape {xr.shape}")
         dims = tuple(range(xr.ndim - k, xr.ndim))
@@ -325,9 +325,9 @@ def layernorm(x, scale=None, bias=None, activation=None, dims=None, epsilon=1e-5
     for name, v in (("scale", scale), ("bias", bias)):
         if v is not None:
             try:
-                np.broadcast_shapes(np.shape(_raw(v)), xr.shape)
+                np.broadcast_shapes(np.shape(raw(v)), xr.shape)
             except ValueError:
-                raise ValueError(f"layernorm: {name} of shape {np.shape(_raw(v))} does not "
+                raise ValueError(f"layernorm: {name} of shape {np.shape(raw(v))} does not "
                                  f"broadcast against x of shape {xr.shape}") from None
     return act(normalize(x, scale, bias, axes, eps), activation)
 
@@ -339,7 +339,7 @@ def rmsnorm(x, scale, nshape, eps):
     >>> rmsnorm(np.array([[3.0, 4.0]]), None, (2,), 0.0).round(4)
     array([[0.8485, 1.1314]])
     """
-    xr = _raw(x)
+    xr = raw(x)
     k = len(nshape)
     if xr.ndim < k or tuple(xr.shape[xr.ndim - k:]) != tuple(nshape):
         raise ValueError(f"RMSNorm: the trailing dims of x must be normalized_shape = "

@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from autograd import Param
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..ops.bn_sync import Moments, merge_across_ranks, sync_comm as _sync_comm
 from ..ops.normalization import cast as _cast, compute_dtype as _cdtype
@@ -494,7 +494,7 @@ class WeightNorm(Layer):
             if not isinstance(p, Param):
                 raise ValueError(f"WeightNorm: {type(layer).__name__} has no Param named "
                                  f"{name!r}")
-            v = np.array(_raw(p))
+            v = np.array(raw(p))
             if not np.any(v):
                 raise ValueError(f"WeightNorm: parameter {name!r} is all zeros; its "
                                  f"normalization would give NaN gradients (initialize it "
@@ -539,7 +539,7 @@ class WeightNorm(Layer):
             return self.layer(*args, **kw)
         finally:      # leave plain arrays (never recorded values) in the inner layer
             for n in self.which_params:
-                g, v = _raw(getattr(self, n + "_g")), _raw(getattr(self, n + "_v"))
+                g, v = raw(getattr(self, n + "_g")), raw(getattr(self, n + "_v"))
                 setattr(self.layer, n, g * v / np.sqrt(np.sum(v * v, axis=self._axes[n],
                                                               keepdims=True)))
 

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..ops.pool import lppool, maxpool, meanpool
 from .base import Layer
@@ -25,13 +25,13 @@ __all__ = ["MaxPool", "MeanPool", "LPPool", "GlobalMaxPool", "GlobalMeanPool", "
 
 
 def _spatial(x, D, fname):
-    s = np.shape(_raw(x))
+    s = np.shape(raw(x))
     if D is not None and len(s) != D + 2:
         raise ValueError(f"{fname}: x must be (N, C) + {D} spatial axes, got shape {s}")
     if len(s) < 3:
         raise ValueError(f"{fname}: x must be (N, C, spatial...), got shape {s}")
-    if np.result_type(_raw(x)).kind != "f":
-        raise TypeError(f"{fname}: x must hold floats, got dtype {np.result_type(_raw(x))}")
+    if np.result_type(raw(x)).kind != "f":
+        raise TypeError(f"{fname}: x must hold floats, got dtype {np.result_type(raw(x))}")
     return s
 
 

@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 from autograd import Param
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..ops.activations import relu, sigm
 from ..init import rng
@@ -79,7 +79,7 @@ def _blocks(inits, shape, H, dtype, fname, name):
 
 
 def _check_input(x, n, fname):
-    xr = _raw(x)
+    xr = raw(x)
     if not hasattr(xr, "shape") or np.ndim(xr) != 2 or xr.shape[1] != n:
         raise ValueError(f"{fname}: x must be an array (batch, {n}), got "
                          f"{getattr(xr, 'shape', type(xr).__name__)}")
@@ -158,9 +158,9 @@ class _Cell(Layer):
             x, carry = inp
             xr = _check_input(x, self.in_dims, fname)
             for name, s in zip(("h", "c"), carry):
-                if np.shape(_raw(s)) != (xr.shape[0], self.out_dims):
+                if np.shape(raw(s)) != (xr.shape[0], self.out_dims):
                     raise ValueError(f"{fname}: {name} must have shape ({xr.shape[0]}, "
-                                     f"{self.out_dims}), got {np.shape(_raw(s))}")
+                                     f"{self.out_dims}), got {np.shape(raw(s))}")
             return x, carry
         xr = _check_input(inp, self.in_dims, fname)
         return inp, self.initial_carry(xr.shape[0])
@@ -361,7 +361,7 @@ def _time_major(x, ordering, fname, in_dims):
         for s in x:
             _check_input(s, in_dims, fname)
         return np.stack(list(x)), True
-    xr = _raw(x)
+    xr = raw(x)
     if not hasattr(xr, "shape") or np.ndim(xr) != 3:
         form = "(B, T, X)" if ordering == "batch_first" else "(T, B, X)"
         raise ValueError(f"{fname}: x must be a 3-dim array {form} or a list of (B, X) arrays, "
@@ -378,7 +378,7 @@ def _time_major(x, ordering, fname, in_dims):
 
 def _run_fused(cell, xt, reverse=False):
     """Every output (T, B, H) of cell over the time-major xt in one primitive."""
-    T, B, X = np.shape(_raw(xt))
+    T, B, X = np.shape(raw(xt))
     H, G = cell.out_dims, cell._NGATES
     mode = {RNNCell: None, LSTMCell: "lstm", GRUCell: "gru"}[type(cell)]
     if mode is None:
@@ -445,9 +445,9 @@ class Recurrence(Layer):
         """sequence(x, reverse=False) -> (every output, time-major (T, B, H), was_list);
         ``reverse`` runs from the last step to the first (outputs stay in time order)."""
         xt, was_list = _time_major(x, self.ordering, "Recurrence", self.cell.in_dims)
-        if self.fused and _fusable(self.cell, np.result_type(_raw(xt))):
+        if self.fused and _fusable(self.cell, np.result_type(raw(xt))):
             return _run_fused(self.cell, xt, reverse), was_list
-        T = np.shape(_raw(xt))[0]
+        T = np.shape(raw(xt))[0]
         order = range(T - 1, -1, -1) if reverse else range(T)
         ys = _run_steps(self.cell, [xt[t] for t in order])
         if reverse:
@@ -462,9 +462,9 @@ class Recurrence(Layer):
 def _format(ys, was_list, ordering, return_sequence):
     """Time-major outputs (T, B, H) in the form the caller gave the input."""
     if not return_sequence:
-        return ys[np.shape(_raw(ys))[0] - 1]
+        return ys[np.shape(raw(ys))[0] - 1]
     if was_list:
-        return [ys[t] for t in range(np.shape(_raw(ys))[0])]
+        return [ys[t] for t in range(np.shape(raw(ys))[0])]
     return ys if ordering == "time_first" else np.transpose(ys, (1, 0, 2))
 
 
@@ -495,7 +495,7 @@ class StatefulRecurrentCell(Layer):
     def __call__(self, x):
         if self.carry is not None:
             xr = _check_input(x, self.cell.in_dims, "StatefulRecurrentCell")
-            B = np.shape(_raw(self.carry[0]))[0]
+            B = np.shape(raw(self.carry[0]))[0]
             if xr.shape[0] != B:
                 raise ValueError(f"StatefulRecurrentCell: the carried state is for a batch of "
                                  f"{B}, got x of shape {xr.shape}; call reset() first")

@@ -12,7 +12,7 @@ negative saturation value that alpha dropout uses.
 """
 import numpy as np
 
-from autograd.core import _raw, primitive
+from autograd.core import raw, primitive
 
 from ..backends.kernel_table import ACTIVATIONS, GELU_C, GELU_K, SELU_ALPHA, SELU_LAMBDA
 from ..knetarray import run
@@ -28,7 +28,7 @@ def check_float(x, fname, arg="x"):
 
     >>> check_float(np.ones(2), "relu")
     """
-    r = _raw(x)
+    r = raw(x)
     dt = r.dtype if r.__class__ is np.ndarray else np.result_type(r)
     if dt.kind != "f":
         raise TypeError(f"{fname}: {arg} must hold floats (float16/32/64), got dtype {dt}")
@@ -61,20 +61,20 @@ def _gelu_grad(dy, y, x):
     return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * GELU_K * x * x))
 
 
-relu = _activation("relu", lambda dy, y, x: dy * np.greater(_raw(x), 0), """relu(x) = max(0, x), elementwise.
+relu = _activation("relu", lambda dy, y, x: dy * np.greater(raw(x), 0), """relu(x) = max(0, x), elementwise.
 
     >>> relu(np.array([-1.0, 2.0]))
     array([0., 2.])
     """)
 
-elu = _activation("elu", lambda dy, y, x: np.where(np.greater(_raw(x), 0), dy, dy * (y + 1)),
+elu = _activation("elu", lambda dy, y, x: np.where(np.greater(raw(x), 0), dy, dy * (y + 1)),
                   """elu(x) = x if x > 0 else exp(x) - 1, elementwise (Clevert et al. 2015).
 
     >>> elu(np.array([0.0, 1.0]))
     array([0., 1.])
     """)
 
-selu = _activation("selu", lambda dy, y, x: np.where(np.greater(_raw(x), 0), dy * SELU_LAMBDA,
+selu = _activation("selu", lambda dy, y, x: np.where(np.greater(raw(x), 0), dy * SELU_LAMBDA,
                                                      dy * (y + SELU_LAMBDA * SELU_ALPHA)),
                    """selu(x) = λ·(x if x > 0 else α·(exp(x) - 1)) with λ = 1.0507009873554805,
     α = 1.6732632423543778 (Klambauer et al. 2017).

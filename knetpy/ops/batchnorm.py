@@ -37,7 +37,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import Value, _raw, primitive
+from autograd.core import Value, raw, primitive
 from autograd.core import training as _recording
 
 from ..knetarray import KnetArray, run
@@ -65,7 +65,7 @@ class _BNWork:
 
 def _bn_composed(dy, x, gamma, eps):
     """(dx, dgamma, dbeta) written with numpy calls (for recorded inputs)."""
-    xr = _raw(x)
+    xr = raw(x)
     cd = compute_dtype(np.result_type(xr))
     axes = (0,) + tuple(range(2, np.ndim(xr)))
     xhat, inv = standard_stats(cast(x, cd), axes, eps, True)
@@ -116,7 +116,7 @@ def bn_train(x, gamma, beta, eps, fname="batchnorm", comm=None):
     >>> np.round(y.ravel(), 4).tolist(), mean.tolist(), n
     ([-1.0, 1.0], [2.0], 2)
     """
-    xr = _raw(x)
+    xr = raw(x)
     C = np.shape(xr)[1]
     comm = sync_comm(comm, fname)
     if comm is not None:
@@ -141,7 +141,7 @@ def bn_test(x, mean, var, gamma, beta, eps):
     >>> bn_test(np.array([[3.0]]), np.array([1.0]), np.array([4.0]), None, None, 0.0)
     array([[1.]])
     """
-    xr = _raw(x)
+    xr = raw(x)
     dt = np.result_type(xr)
     cd = compute_dtype(dt)
     shape = chan_shape(xr)
@@ -164,7 +164,7 @@ def bn_running(rm, rv, mean, var, momentum):
     >>> bn_running(np.zeros(1), np.ones(1), np.array([2.0]), np.array([2.0]), 0.5)
     (array([1.]), array([1.5]))
     """
-    rm, rv = _raw(rm), _raw(rv)
+    rm, rv = raw(rm), raw(rv)
     rdt = np.result_type(rm)
     mean, var = like(host(mean), rm), like(host(var), rm)
     return (np.reshape(rm * (1 - momentum) + mean * momentum, np.shape(rm)).astype(rdt),
@@ -231,7 +231,7 @@ def bnparams(channels, dtype=np.float32):
 
 
 def _check(x, params, moments, eps):
-    xr = _raw(x)
+    xr = raw(x)
     dt = np.result_type(xr)
     if dt.kind != "f":
         raise TypeError(f"batchnorm: x must hold floats, got dtype {dt}")
@@ -239,10 +239,10 @@ def _check(x, params, moments, eps):
         raise ValueError(f"batchnorm: x must have at least 2 dims (N, C, ...), got shape "
                          f"{np.shape(xr)}")
     C = np.shape(xr)[1]
-    if params is not None and np.shape(_raw(params)) != (2 * C,):
+    if params is not None and np.shape(raw(params)) != (2 * C,):
         raise ValueError(f"batchnorm: params must be a vector of 2*C = {2 * C} values (scales "
                          f"then biases) for x with C = {C} channels (axis 1), got shape "
-                         f"{np.shape(_raw(params))}")
+                         f"{np.shape(raw(params))}")
     if moments is not None and not isinstance(moments, BNMoments):
         raise TypeError(f"batchnorm: moments must come from bnmoments(), got "
                         f"{type(moments).__name__}")
@@ -253,7 +253,7 @@ def _check(x, params, moments, eps):
 
 def _as_like(a, xr, C, name):
     """A running statistic as a (C,) array of x's kind (KnetArray or numpy)."""
-    a = _raw(a)
+    a = raw(a)
     if np.size(a) != C:
         raise ValueError(f"batchnorm: moments.{name} has {np.size(a)} values, x has C = {C} "
                          f"channels")

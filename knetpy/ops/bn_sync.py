@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..knetarray import run
 from .device import chan_shape, host, like
@@ -110,7 +110,7 @@ class SyncGrads:
     ``a, b`` the global weighted sums over (this rank's instances * values)."""
 
     def __init__(self, dy, x, gamma, mean, var, sync, eps):
-        xr = _raw(x)
+        xr = raw(x)
         C = np.shape(xr)[1]
         dt = np.result_type(xr)
         sums = np.zeros((2, C))
@@ -127,7 +127,7 @@ class SyncGrads:
 
     def _grad_x(self):
         dy, x, gamma, mean, var, eps = self.parts
-        xr = _raw(x)
+        xr = raw(x)
         dt = np.result_type(xr)
         if self.ab is None:
             return like(np.empty(np.shape(xr), dt), xr)

@@ -7,7 +7,7 @@ per-channel vector broadcast against ``x`` (channels on axis 1).
 """
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from ..knetarray import KnetArray
 
@@ -22,7 +22,7 @@ def like(a, x):
     >>> like(np.zeros(2), np.ones(3))
     array([0., 0.])
     """
-    xr, ar = _raw(x), _raw(a)
+    xr, ar = raw(x), raw(a)
     if isinstance(xr, KnetArray):
         if isinstance(ar, KnetArray):
             if ar.backend is xr.backend:
@@ -41,7 +41,7 @@ def chan_shape(x):
     >>> chan_shape(np.zeros((2, 3, 4, 5)))
     (1, 3, 1, 1)
     """
-    return (1, np.shape(_raw(x))[1]) + (1,) * (np.ndim(_raw(x)) - 2)
+    return (1, np.shape(raw(x))[1]) + (1,) * (np.ndim(raw(x)) - 2)
 
 
 def host(a):
@@ -50,5 +50,5 @@ def host(a):
     >>> host([1.0]).tolist()
     [1.0]
     """
-    a = _raw(a)
+    a = raw(a)
     return a.to_numpy() if isinstance(a, KnetArray) else np.asarray(a)

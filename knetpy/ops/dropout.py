@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw, primitive, training
+from autograd.core import raw, primitive, training
 
 from .. import backends, init
 from ..knetarray import KnetArray
@@ -45,7 +45,7 @@ def float_dtype(x, fname):
     >>> float_dtype(np.ones(2, np.float32), "dropout")
     dtype('float32')
     """
-    dt = np.result_type(_raw(x))
+    dt = np.result_type(raw(x))
     if dt.kind != "f":
         raise TypeError(f"{fname}: x must hold floats, got dtype {dt}")
     return dt
@@ -77,7 +77,7 @@ def backend_of(x):
     >>> backend_of(np.ones(2)).name
     'numpy'
     """
-    r = _raw(x)
+    r = raw(x)
     return r.backend if isinstance(r, KnetArray) else backends.of(r)
 
 
@@ -102,13 +102,13 @@ def draw_mask(x, shape, p, gen=None, scale=None):
     >>> draw_mask(np.ones(4, np.float32), (4,), 0.0).tolist()
     [1.0, 1.0, 1.0, 1.0]
     """
-    dt = np.result_type(_raw(x))
+    dt = np.result_type(raw(x))
     if scale is None:
         scale = 1.0 / (1.0 - p) if p < 1 else 0.0
     be = backend_of(x)
     keep = ~be.dropout_mask(shape, p, draw_seed(gen))
     m = keep.astype(dt) * dt.type(scale)
-    return KnetArray._of(m, be) if isinstance(_raw(x), KnetArray) else m
+    return KnetArray._of(m, be) if isinstance(raw(x), KnetArray) else m
 
 
 def _apply(kname, x, p, seed, be):

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 __all__ = ["bmm", "mat"]
 
@@ -24,7 +24,7 @@ def bmm(a, b, trans_a=False, trans_b=False):
     >>> bmm(np.ones((4, 2, 3)), np.ones((4, 3, 5))).shape
     (4, 2, 5)
     """
-    sa, sb = np.shape(_raw(a)), np.shape(_raw(b))
+    sa, sb = np.shape(raw(a)), np.shape(raw(b))
     if len(sa) < 2 or len(sb) < 2:
         raise ValueError(f"bmm: a and b must have at least 2 dims, got shapes {sa} and {sb}")
     if sa[:-2] != sb[:-2]:
@@ -53,7 +53,7 @@ def mat(x, dims=None):
     >>> mat(np.zeros((7, 2, 3)), dims=1).shape
     (14, 3)
     """
-    r = _raw(x)
+    r = raw(x)
     shape = r.shape if r.__class__ is np.ndarray else np.shape(r)
     nd = len(shape)
     dims = nd - 1 if dims is None else dims

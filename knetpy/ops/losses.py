@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from autograd.core import Value, _raw, primitive, zerograd
+from autograd.core import Value, raw, primitive, zerograd
 
 from .softmax import normalize_axis, softmax
 from ..knetarray import KnetArray, run
@@ -27,7 +27,7 @@ def _is_model(f):
 
 
 def _check_scores(scores, fname, scalar_ok=False):
-    x = _raw(scores)
+    x = raw(scores)
     dt = np.result_type(x)
     if dt.kind != "f":
         raise TypeError(f"{fname}: scores must hold floats, got dtype {dt}")
@@ -43,7 +43,7 @@ def _check_answers(scores, answers, axis, fname):
     if len(ax) != 1:
         raise ValueError(f"{fname}: axis must be a single int, got {axis!r}")
     ax = ax[0]
-    a = np.asarray(_raw(answers))
+    a = np.asarray(raw(answers))
     if a.dtype.kind not in "iu":
         raise TypeError(f"{fname}: answers must be integer class indices (0..C-1, negative = "
                         f"skip), got dtype {a.dtype}")
@@ -183,13 +183,13 @@ def nll(scores, answers, axis=-1, average=True, **o):
     if _is_model(scores):
         return _over_data(nll, scores, answers, axis, average, o, "nll")
     _no_keywords(o, "nll")
-    if average and _fast_answers(_raw(scores), _raw(answers), axis):
+    if average and _fast_answers(raw(scores), raw(answers), axis):
         try:
-            return _nll_rows_mean(scores, _raw(answers))
+            return _nll_rows_mean(scores, raw(answers))
         except IndexError:      # an answer >= C: the checks below say so
             pass
     _check_scores(scores, "nll")
-    a, ax = _check_answers(_raw(scores), answers, axis, "nll")
+    a, ax = _check_answers(raw(scores), answers, axis, "nll")
     total = _nll_sum(scores, a, ax)
     count = int(np.count_nonzero(a >= 0))
     if not average:
@@ -245,7 +245,7 @@ def zeroone(scores, answers, axis=-1, average=True, **o):
 
 def _binary_answers(scores, answers, fname, allowed):
     x = _check_scores(scores, fname, scalar_ok=True)
-    y = _raw(answers)
+    y = raw(answers)
     if np.shape(y) != np.shape(x):
         raise ValueError(f"{fname}: answers must have the shape of scores {np.shape(x)}, "
                          f"got {np.shape(y)}")
@@ -257,7 +257,7 @@ def _binary_answers(scores, answers, fname, allowed):
 
 
 def _reduce_loss(loss, average):
-    count = int(np.size(_raw(loss)))
+    count = int(np.size(raw(loss)))
     if not average:
         return np.sum(loss), count
     return np.mean(loss)
@@ -274,7 +274,7 @@ def bce(scores, answers, average=True):
     0.693147
     """
     y = _binary_answers(scores, answers, "bce", (0, 1))
-    y = y.astype(np.result_type(_raw(scores)))
+    y = y.astype(np.result_type(raw(scores)))
     return _reduce_loss(np.logaddexp(0, scores) - y * scores, average)
 
 
@@ -286,6 +286,6 @@ def logistic(scores, answers, average=True):
     0.693147
     """
     y = _binary_answers(scores, answers, "logistic", (-1, 1))
-    y = y.astype(np.result_type(_raw(scores)))
+    y = y.astype(np.result_type(raw(scores)))
     return _reduce_loss(np.logaddexp(0, -y * scores), average)
 

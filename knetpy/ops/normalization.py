@@ -12,7 +12,7 @@ wider and the result has x's dtype.
 """
 import numpy as np
 
-from autograd.core import Value, _raw, primitive
+from autograd.core import Value, raw, primitive
 
 __all__ = ["normalize", "compute_dtype", "cast", "recorded", "standard_stats"]
 
@@ -33,7 +33,7 @@ def cast(x, dt):
     >>> cast(np.ones(2), np.float32).dtype
     dtype('float32')
     """
-    return x if np.result_type(_raw(x)) == dt else x.astype(dt)
+    return x if np.result_type(raw(x)) == dt else x.astype(dt)
 
 
 def recorded(*a):
@@ -96,7 +96,7 @@ def _saved(x, ws, axes, eps, center, cd):
 
 
 def _std_grad_x(dy, y, x, gamma, beta, ws, axes, eps, center):
-    dt = np.result_type(_raw(x))
+    dt = np.result_type(raw(x))
     cd = compute_dtype(dt)
     xhat, inv = _saved(x, ws, axes, eps, center, cd)
     if not recorded(dy, x, gamma) and _rows_ok(xhat, axes) and isinstance(dy, np.ndarray):
@@ -124,7 +124,7 @@ def _std_grad_x(dy, y, x, gamma, beta, ws, axes, eps, center):
 
 
 def _std_grad_gamma(dy, y, x, gamma, beta, ws, axes, eps, center):
-    cd = compute_dtype(np.result_type(_raw(x)))
+    cd = compute_dtype(np.result_type(raw(x)))
     xhat, _ = _saved(x, ws, axes, eps, center, cd)
     return cast(dy, cd) * xhat
 

@@ -20,7 +20,7 @@ error says so).
 """
 import numpy as np
 
-from autograd.core import Primitive, Value, _raw
+from autograd.core import Primitive, Value, raw
 from autograd.sparse import Sparse
 
 from .. import backends
@@ -44,7 +44,7 @@ class Place:
     def __init__(self, *arrays):
         self.be, self.knet = backends.numpy_backend, False
         for a in arrays:
-            r = _raw(a)
+            r = raw(a)
             if isinstance(r, KnetArray):
                 self.be, self.knet = r.backend, True
                 break
@@ -55,7 +55,7 @@ class Place:
         C-contiguous array of this backend; None stays None."""
         if a is None:
             return None
-        a = _raw(a)
+        a = raw(a)
         if isinstance(a, KnetArray):
             a = a.data if a.backend is self.be else self.be.asarray(a.to_numpy())
         elif not self.be.owns(a):
@@ -234,7 +234,7 @@ def _backward(dy, h0, c0, ws):
     N, H, GH = Y.shape[0], Y.shape[1], R.shape[0]
     B0, dt = bs[0], Y.dtype
     lstm, gru = ws.mode == "lstm", ws.mode == "gru"
-    dY, dhN, dcN = (P.put(a) for a in _split_out_grad(_raw(dy), N, B0, H, lstm))
+    dY, dhN, dcN = (P.put(a) for a in _split_out_grad(raw(dy), N, B0, H, lstm))
     dhs = P.zeros((B0, H), dt) if dhN is None else dhN.astype(dt, copy=True)
     if lstm:
         dcs = P.zeros((B0, H), dt) if dcN is None else dcN.astype(dt, copy=True)

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw, primitive
+from autograd.core import raw, primitive
 
 from ..knetarray import run
 from .activations import check_float as _check_float
@@ -65,7 +65,7 @@ def _kept(a, x, axis, keepdims):
     """A reduction's result ``a`` reshaped to broadcast against ``x``."""
     if keepdims:
         return a
-    shape = [1 if axis is None or i in axis else n for i, n in enumerate(np.shape(_raw(x)))]
+    shape = [1 if axis is None or i in axis else n for i, n in enumerate(np.shape(raw(x)))]
     return np.reshape(a, shape)
 
 
@@ -92,7 +92,7 @@ def softmax(x, axis=-1, algo=1):
     _check_float(x, "softmax")
     if algo not in (0, 1, 2):
         raise ValueError(f"softmax: algo must be 0 (fast), 1 (accurate) or 2 (log), got {algo!r}")
-    return _softmax(x, normalize_axis(axis, np.ndim(_raw(x)), "softmax"), algo)
+    return _softmax(x, normalize_axis(axis, np.ndim(raw(x)), "softmax"), algo)
 
 
 def logsoftmax(x, axis=None):
@@ -103,7 +103,7 @@ def logsoftmax(x, axis=None):
     array([0.5, 0.5])
     """
     _check_float(x, "logsoftmax")
-    return _logsoftmax(x, normalize_axis(axis, np.ndim(_raw(x)), "logsoftmax"))
+    return _logsoftmax(x, normalize_axis(axis, np.ndim(raw(x)), "logsoftmax"))
 
 
 logp = logsoftmax
@@ -117,4 +117,4 @@ def logsumexp(x, axis=None, keepdims=False):
     10000.69314718056
     """
     _check_float(x, "logsumexp")
-    return _logsumexp(x, normalize_axis(axis, np.ndim(_raw(x)), "logsumexp"), bool(keepdims))
+    return _logsumexp(x, normalize_axis(axis, np.ndim(raw(x)), "logsumexp"), bool(keepdims))
