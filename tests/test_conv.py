@@ -356,6 +356,42 @@ def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
     np.testing.assert_allclose(grad(r0, w), gw, rtol=1e-12)
 
 
+def test_work_arrays_are_lent_from_one_pool_and_shared():
+    # conv and pool passes hold no named work arrays of their own between calls: they
+    # borrow from one pool of bytes, so a second training step allocates nothing new
+    from knetpy import pool
+    from knetpy.backends import host_scratch as hs
+    hs.clear_scratch()
+    w, x = Param(rs.randn(6, 3, 3, 3).astype(np.float32)), rs.randn(8, 3, 12, 12).astype(np.float32)
+    w2 = Param(rs.randn(4, 6, 3, 3).astype(np.float32))
+
+    def step():
+        r = diff(lambda: np.sum(conv4(w2, pool(conv4(w, x))) ** 2))
+        return grad(r, w), grad(r, w2)
+    g1 = step()
+    assert not hs._workspace.__dict__.get("bufs")          # nothing per name
+    pool_ids = sorted(id(b) for b in hs._workspace.spares)
+    assert 0 < len(pool_ids) <= hs.SPARES
+    g2 = step()
+    assert sorted(id(b) for b in hs._workspace.spares) == pool_ids   # the same bytes again
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(a, b)
+    a = hs.borrow(np, (5,), np.float64)
+    hs.give_back(a[1])
+    assert hs.spare(40) is a[1]                              # the smallest that fits
+
+
+def test_kept_columns_of_a_dropped_input_go_back_to_the_pool():
+    from knetpy.backends import host_scratch as hs
+    hs.clear_scratch()
+    x = rs.randn(2, 2, 5, 5)
+    buf = hs.spare(1000)
+    hs.keep(x, "k", None, buf)
+    del x
+    hs.keep(rs.randn(2), "k", None, hs.spare(8))             # the dead entry is swept
+    assert any(b is buf for b in hs._workspace.spares)
+
+
 @pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5)])
 def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
     from knetpy.backends import host_conv as hc

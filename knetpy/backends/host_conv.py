@@ -43,7 +43,7 @@ import numbers
 import numpy as np
 
 from . import host_scratch as _hs
-from .host_scratch import array_module, clear_scratch, work_dtype
+from .host_scratch import array_module, clear_scratch, lent, work_dtype
 
 __all__ = ["ConvKernels", "conv_geometry", "ntuple", "out_size", "im2col_nd", "col2im_nd",
            "conv_forward", "conv_backward_w", "conv_backward_x", "flip", "clear_scratch"]
@@ -209,12 +209,13 @@ def flip(w, mode):
 
 
 def _as_rows(dy, groups, dtype):
-    """Output gradient (N, O, *out) as (groups, O/groups, N*prod(out)), in scratch."""
+    """(d2, bytes): the output gradient (N, O, *out) as (groups, O/groups,
+    N*prod(out)), borrowed (``host_scratch.borrow``; give ``bytes`` back)."""
     xp = array_module(dy)
     N, O = dy.shape[:2]
-    d2 = _hs.scratch(xp, "rows", (O, N, int(np.prod(dy.shape[2:]))), dtype)
+    d2, buf = _hs.borrow(xp, (O, N, int(np.prod(dy.shape[2:]))), dtype)
     d2[...] = dy.reshape(N, O, -1).swapaxes(0, 1)
-    return d2.reshape(groups, O // groups, -1)
+    return d2.reshape(groups, O // groups, -1), buf
 
 
 def _weights(w, mode, alpha, groups, dt):
@@ -279,7 +280,7 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
         else (None, None)
     if col is None:
         col, _ = im2col_nd(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True)
-    d2 = _as_rows(dy, groups, dt)
+    d2, d2buf = _as_rows(dy, groups, dt)
     # computed as (col @ dy^T)^T: OpenBLAS is many times slower at dy @ col^T,
     # whose inner dimension N*prod(out) is huge next to the two outer ones
     if groups > 1:
@@ -287,8 +288,8 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
                        d2.swapaxes(1, 2)).swapaxes(1, 2)
     else:
         dw = (col @ d2[0].T).T
-    if buf is not None:
-        _hs.give_back(buf)
+    _hs.give_back(buf)
+    _hs.give_back(d2buf)
     dw = dw.reshape(wshape)
     if alpha != 1:
         dw *= dt.type(alpha)
@@ -305,32 +306,40 @@ def conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha, group
     P = int(np.prod(dy.shape[2:]))
     if _per_instance(xp, groups, P, dy.dtype, dt):
         # one GEMM per instance reading dy as it is: no transpose of dy
-        dcol = _hs.scratch(xp, "dcol", (wm.shape[2], N, P), dt)
+        dcol, buf = _hs.borrow(xp, (wm.shape[2], N, P), dt)
         np.matmul(wm[0].T, dy.reshape(N, O, P), out=dcol.transpose(1, 0, 2))
-        return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
-                         dtype=np.result_type(w.dtype, dy.dtype))
+        dx = col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                       dtype=np.result_type(w.dtype, dy.dtype))
+        _hs.give_back(buf)
+        return dx
     if xp is np and groups == 1 and dy.shape[-1] < N_LAST_WIDTH:
         # small images: the sums of col2im run along the instances
         d2 = _hs.scratch(xp, "rows", (O, P, N), dt)
         d2[...] = dy.reshape(N, O, P).transpose(1, 2, 0)
-        dcol = _hs.scratch(xp, "dcol", (wm.shape[2], P * N), dt)
+        dcol, buf = _hs.borrow(xp, (wm.shape[2], P * N), dt)
         np.matmul(wm[0].T, d2.reshape(O, -1), out=dcol)
-        return _col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
-                       np.result_type(w.dtype, dy.dtype), n_last=True)
-    d2 = _as_rows(dy, groups, dt)
-    dcol = _hs.scratch(xp, "dcol", (groups, wm.shape[2], d2.shape[2]), dt)
+        dx = _col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                     np.result_type(w.dtype, dy.dtype), n_last=True)
+        _hs.give_back(buf)
+        return dx
+    d2, d2buf = _as_rows(dy, groups, dt)
+    dcol, buf = _hs.borrow(xp, (groups, wm.shape[2], d2.shape[2]), dt)
     if groups > 1:
         xp.matmul(wm.swapaxes(1, 2), d2, out=dcol)
     else:
         xp.matmul(wm[0].T, d2[0], out=dcol[0])
-    return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
-                     dtype=np.result_type(w.dtype, dy.dtype))
+    _hs.give_back(d2buf)
+    dx = col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                   dtype=np.result_type(w.dtype, dy.dtype))
+    _hs.give_back(buf)
+    return dx
 
 
 class ConvKernels:
     """im2col/col2im and the convolution passes with numpy bodies (a part of
     ``Backend``)."""
 
+    @lent
     def im2col(self, x, window, padding=0, stride=1, dilation=1):
         """im2col(x, window, padding=0, stride=1, dilation=1) -> col of shape
         (N, C*prod(window), prod(out)): the patches of ``x`` (N, C, *S, 2 or 3
@@ -342,6 +351,7 @@ class ConvKernels:
         return np.ascontiguousarray(col.reshape(C * math.prod(k), N, math.prod(out))
                                     .swapaxes(0, 1))
 
+    @lent
     def col2im(self, col, x_shape, window, padding=0, stride=1, dilation=1):
         """col2im(col, x_shape, window, padding=0, stride=1, dilation=1) -> array
         of ``x_shape``: the adjoint of ``im2col`` (each cell sums the column
@@ -354,6 +364,7 @@ class ConvKernels:
         c2 = np.ascontiguousarray(col.swapaxes(0, 1)).reshape(want[1], N * want[2])
         return col2im_nd(c2, tuple(int(n) for n in x_shape), k, p, s, d)
 
+    @lent
     def conv_forward(self, w, x, padding, stride, dilation, mode, alpha, groups, keep=False):
         """conv_forward(w, x, padding, stride, dilation, mode, alpha, groups,
         keep=False) -> y = alpha * conv(w, x): w (O, C/groups, *k), x (N, C, *S)
@@ -363,12 +374,14 @@ class ConvKernels:
         _, p, s, d, _ = conv_geometry(x.shape, w.shape[2:], padding, stride, dilation, "conv")
         return conv_forward(w, x, p, s, d, mode, alpha, groups, keep=keep)
 
+    @lent
     def conv_backward_w(self, x, dy, wshape, padding, stride, dilation, mode, alpha, groups):
         """conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha,
         groups) -> the gradient of ``conv_forward`` with respect to w."""
         _, p, s, d, _ = conv_geometry(x.shape, wshape[2:], padding, stride, dilation, "conv")
         return conv_backward_w(x, dy, tuple(wshape), p, s, d, mode, alpha, groups)
 
+    @lent
     def conv_backward_x(self, w, dy, xshape, padding, stride, dilation, mode, alpha, groups):
         """conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha,
         groups) -> the gradient of ``conv_forward`` with respect to x."""
