@@ -392,11 +392,48 @@ def test_kept_columns_of_a_dropped_input_go_back_to_the_pool():
     assert any(b is buf for b in hs._workspace.spares)
 
 
+@pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5),
+                               dict(padding=(2, 1), stride=(1, 2), mode=1)])
+def test_instance_last_columns_agree_with_the_usual_layout(monkeypatch, o):
+    # narrow outputs build their columns in (pixel, instance) order from x transposed;
+    # forward, dw (kept or rebuilt) and dx agree with the (instance, pixel) layout
+    from knetpy.backends import host_conv as hc
+    w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
+    w3, x3 = rs.randn(3, 2, 2, 2, 2), rs.randn(2, 2, 4, 5, 3)
+    monkeypatch.setattr(hc, "PER_INSTANCE_PIXELS", 10 ** 9)
+    out = {}
+    for width in (0, 10 ** 9):
+        monkeypatch.setattr(hc, "N_LAST_WIDTH", width)
+        res = []
+        for ww, xx in ((w, x), (w3, x3)):
+            if xx.ndim == 5 and any(isinstance(v, tuple) for v in o.values()):
+                continue                                # 3-D with the int options only
+            pw, px = Param(ww), Param(xx)
+            r = diff(lambda: np.sum(np.sin(conv4(pw, px, **o))))
+            res += [np.asarray(r.value), grad(r, pw), grad(r, px)]
+            hc.clear_scratch()
+            res.append(hc.conv_backward_w(xx, np.cos(conv4(ww, xx, **o)), ww.shape,
+                                          *[hc.ntuple(o.get(k, d), xx.ndim - 2, k, "t", 0)
+                                            for k, d in (("padding", 0), ("stride", 1),
+                                                         ("dilation", 1))],
+                                          o.get("mode", 0), 1.0, 1))
+        out[width] = res
+        assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), Param(w), Param(x),
+                      nsample=10)
+    for a, b in zip(out[0], out[10 ** 9]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    col, _ = hc.im2col_nd(x, (3, 2), (1, 1), (1, 2), (1, 1))
+    coln, outsz = hc.im2col_nd(x, (3, 2), (1, 1), (1, 2), (1, 1), n_last=True)
+    np.testing.assert_array_equal(coln.reshape(-1, np.prod(outsz), 2),
+                                  col.reshape(-1, 2, np.prod(outsz)).swapaxes(1, 2))
+
+
 @pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5)])
 def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
     from knetpy.backends import host_conv as hc
     w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
     out = {}
+    monkeypatch.setattr(hc, "N_LAST_WIDTH", 0)     # the single GEMM in (instance, pixel) order
     for pixels in (1, 10 ** 9):
         monkeypatch.setattr(hc, "PER_INSTANCE_PIXELS", pixels)
         pw, px = Param(w), Param(x)
