@@ -461,3 +461,37 @@ def test_instance_inner_col2im_agrees(monkeypatch, o):
         assert gcheck(lambda b: np.sum(np.tanh(conv4(w3, b, padding=1))), x3, nsample=10)
     for a, b in zip(out[0], out[10 ** 9]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_tune_malloc_respects_the_opt_out_and_glibc_variables(monkeypatch):
+    from knetpy.backends import host_scratch as hs
+    monkeypatch.setenv("KNETPY_MALLOC_TUNE", "0")
+    assert hs.tune_malloc() is False
+    monkeypatch.delenv("KNETPY_MALLOC_TUNE")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
+    assert hs.tune_malloc() is False
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    import os
+    glibc = hasattr(os, "confstr") and "glibc" in (os.confstr("CS_GNU_LIBC_VERSION") or "")
+    assert hs.tune_malloc() is glibc
+
+
+def test_tuned_malloc_stops_page_faults_of_repeated_large_arrays():
+    # a step that makes and frees arrays of a few MB faults no new pages in once tuned
+    import resource
+    import sys
+    from knetpy.backends import host_scratch as hs
+    if not hs.tune_malloc() or not sys.platform.startswith("linux"):
+        pytest.skip("glibc only")
+    x = np.ones((100, 20, 24, 24), np.float32)
+
+    def step():
+        a = x + 1
+        b = np.maximum(a, 0)
+        c = a * b
+        return float(c[0, 0, 0, 0])
+    step()
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        step()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0 < 200   # ~3,400 untuned
