@@ -12,6 +12,10 @@ random 28x28 images (the timing does not depend on the values).
 - memory: each framework in a fresh child at 1 thread: the process's peak
   RSS (VmHWM, reset after setup) minus its RSS before the first step, i.e.
   what training itself adds (scratch buffers and the tape included).
+- malloc: importing knetpy tunes glibc's malloc for the whole process
+  (``knetpy.backends.host_scratch.tune_malloc``), so in the time children
+  torch runs with the same allocator settings as knetpy; the torch memory
+  child never imports knetpy.  ``KNETPY_MALLOC_TUNE=0`` turns it off.
 - ``--profile``: cProfile of ``--steps`` knetpy steps at 2 threads, top 20
   functions by total time.
 

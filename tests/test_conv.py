@@ -356,11 +356,84 @@ def test_forward_columns_are_reused_for_the_weight_gradient(monkeypatch):
     np.testing.assert_allclose(grad(r0, w), gw, rtol=1e-12)
 
 
+def test_work_arrays_are_lent_from_one_pool_and_shared():
+    # conv and pool passes hold no named work arrays of their own between calls: they
+    # borrow from one pool of bytes, so a second training step allocates nothing new
+    from knetpy import pool
+    from knetpy.backends import host_scratch as hs
+    hs.clear_scratch()
+    w, x = Param(rs.randn(6, 3, 3, 3).astype(np.float32)), rs.randn(8, 3, 12, 12).astype(np.float32)
+    w2 = Param(rs.randn(4, 6, 3, 3).astype(np.float32))
+
+    def step():
+        r = diff(lambda: np.sum(conv4(w2, pool(conv4(w, x))) ** 2))
+        return grad(r, w), grad(r, w2)
+    g1 = step()
+    assert not hs._workspace.__dict__.get("bufs")          # nothing per name
+    pool_ids = sorted(id(b) for b in hs._workspace.spares)
+    assert 0 < len(pool_ids) <= hs.SPARES
+    g2 = step()
+    assert sorted(id(b) for b in hs._workspace.spares) == pool_ids   # the same bytes again
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(a, b)
+    a = hs.borrow(np, (5,), np.float64)
+    hs.give_back(a[1])
+    assert hs.spare(40) is a[1]                              # the smallest that fits
+
+
+def test_kept_columns_of_a_dropped_input_go_back_to_the_pool():
+    from knetpy.backends import host_scratch as hs
+    hs.clear_scratch()
+    x = rs.randn(2, 2, 5, 5)
+    buf = hs.spare(1000)
+    hs.keep(x, "k", None, buf)
+    del x
+    hs.keep(rs.randn(2), "k", None, hs.spare(8))             # the dead entry is swept
+    assert any(b is buf for b in hs._workspace.spares)
+
+
+@pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5),
+                               dict(padding=(2, 1), stride=(1, 2), mode=1)])
+def test_instance_last_columns_agree_with_the_usual_layout(monkeypatch, o):
+    # narrow outputs build their columns in (pixel, instance) order from x transposed;
+    # forward, dw (kept or rebuilt) and dx agree with the (instance, pixel) layout
+    from knetpy.backends import host_conv as hc
+    w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
+    w3, x3 = rs.randn(3, 2, 2, 2, 2), rs.randn(2, 2, 4, 5, 3)
+    monkeypatch.setattr(hc, "PER_INSTANCE_PIXELS", 10 ** 9)
+    out = {}
+    for width in (0, 10 ** 9):
+        monkeypatch.setattr(hc, "N_LAST_WIDTH", width)
+        res = []
+        for ww, xx in ((w, x), (w3, x3)):
+            if xx.ndim == 5 and any(isinstance(v, tuple) for v in o.values()):
+                continue                                # 3-D with the int options only
+            pw, px = Param(ww), Param(xx)
+            r = diff(lambda: np.sum(np.sin(conv4(pw, px, **o))))
+            res += [np.asarray(r.value), grad(r, pw), grad(r, px)]
+            hc.clear_scratch()
+            res.append(hc.conv_backward_w(xx, np.cos(conv4(ww, xx, **o)), ww.shape,
+                                          *[hc.ntuple(o.get(k, d), xx.ndim - 2, k, "t", 0)
+                                            for k, d in (("padding", 0), ("stride", 1),
+                                                         ("dilation", 1))],
+                                          o.get("mode", 0), 1.0, 1))
+        out[width] = res
+        assert gcheck(lambda a, b: np.sum(np.tanh(conv4(a, b, **o))), Param(w), Param(x),
+                      nsample=10)
+    for a, b in zip(out[0], out[10 ** 9]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    col, _ = hc.im2col_nd(x, (3, 2), (1, 1), (1, 2), (1, 1))
+    coln, outsz = hc.im2col_nd(x, (3, 2), (1, 1), (1, 2), (1, 1), n_last=True)
+    np.testing.assert_array_equal(coln.reshape(-1, np.prod(outsz), 2),
+                                  col.reshape(-1, 2, np.prod(outsz)).swapaxes(1, 2))
+
+
 @pytest.mark.parametrize("o", [dict(), dict(padding=1, stride=2, dilation=(1, 2), mode=1, alpha=0.5)])
 def test_per_instance_and_single_gemm_paths_agree(monkeypatch, o):
     from knetpy.backends import host_conv as hc
     w, x = rs.randn(4, 3, 3, 2), rs.randn(2, 3, 7, 6)
     out = {}
+    monkeypatch.setattr(hc, "N_LAST_WIDTH", 0)     # the single GEMM in (instance, pixel) order
     for pixels in (1, 10 ** 9):
         monkeypatch.setattr(hc, "PER_INSTANCE_PIXELS", pixels)
         pw, px = Param(w), Param(x)
@@ -388,3 +461,37 @@ def test_instance_inner_col2im_agrees(monkeypatch, o):
         assert gcheck(lambda b: np.sum(np.tanh(conv4(w3, b, padding=1))), x3, nsample=10)
     for a, b in zip(out[0], out[10 ** 9]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_tune_malloc_respects_the_opt_out_and_glibc_variables(monkeypatch):
+    from knetpy.backends import host_scratch as hs
+    monkeypatch.setenv("KNETPY_MALLOC_TUNE", "0")
+    assert hs.tune_malloc() is False
+    monkeypatch.delenv("KNETPY_MALLOC_TUNE")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
+    assert hs.tune_malloc() is False
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    import os
+    glibc = hasattr(os, "confstr") and "glibc" in (os.confstr("CS_GNU_LIBC_VERSION") or "")
+    assert hs.tune_malloc() is glibc
+
+
+def test_tuned_malloc_stops_page_faults_of_repeated_large_arrays():
+    # a step that makes and frees arrays of a few MB faults no new pages in once tuned
+    import resource
+    import sys
+    from knetpy.backends import host_scratch as hs
+    if not hs.tune_malloc() or not sys.platform.startswith("linux"):
+        pytest.skip("glibc only")
+    x = np.ones((100, 20, 24, 24), np.float32)
+
+    def step():
+        a = x + 1
+        b = np.maximum(a, 0)
+        c = a * b
+        return float(c[0, 0, 0, 0])
+    step()
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        step()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0 < 200   # ~3,400 untuned

@@ -43,7 +43,7 @@ import numbers
 import numpy as np
 
 from . import host_scratch as _hs
-from .host_scratch import array_module, clear_scratch, work_dtype
+from .host_scratch import array_module, clear_scratch, lent, work_dtype
 
 __all__ = ["ConvKernels", "conv_geometry", "ntuple", "out_size", "im2col_nd", "col2im_nd",
            "conv_forward", "conv_backward_w", "conv_backward_x", "flip", "clear_scratch"]
@@ -126,16 +126,19 @@ def _strided_windows(xpad, ksize, stride, dilation, out):
     return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
 
 
-def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None):
-    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None)
-    -> (col, out)
+def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None,
+              n_last=False):
+    """im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, buf=None,
+    n_last=False) -> (col, out)
 
     The column matrix of ``x`` (N, C, *S) described in the module docstring,
     shape ``(C*prod(ksize), N*prod(out))``, C-contiguous, in ``dtype``
     (x's by default), and the output spatial sizes ``out``.  With
     ``scratch=True`` col lives in this thread's reusable workspace (valid
     until the next call that uses it); with ``buf`` (a uint8 array big
-    enough) it lives there.
+    enough) it lives there.  With ``n_last`` the columns run over (output
+    pixel, instance) instead: x is first transposed to (C, *S, N), so that
+    each copied run is a whole row of instances (fast for small images).
 
     >>> col, out = im2col_nd(np.arange(9.).reshape(1, 1, 3, 3), (2, 2), (0, 0), (1, 1), (1, 1))
     >>> col[:, 0], out
@@ -144,9 +147,12 @@ def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, bu
     xp = array_module(x)
     out = tuple(out_size(n, k, p, s, d) for n, k, p, s, d in
                 zip(x.shape[2:], ksize, padding, stride, dilation))
-    xpad = xp.ascontiguousarray(_pad(x, padding))
-    view = _strided_windows(xpad, ksize, stride, dilation, out)
     dtype = x.dtype if dtype is None else np.dtype(dtype)
+    if n_last:
+        view = _windows_n_last(x, ksize, padding, stride, dilation, out, dtype)
+    else:
+        view = _strided_windows(xp.ascontiguousarray(_pad(x, padding)), ksize, stride,
+                                dilation, out)
     if buf is not None:
         col = buf[:int(np.prod(view.shape)) * dtype.itemsize].view(dtype).reshape(view.shape)
     elif scratch:
@@ -155,6 +161,26 @@ def im2col_nd(x, ksize, padding, stride, dilation, dtype=None, scratch=False, bu
         col = xp.empty(view.shape, dtype)
     col[...] = view
     return col.reshape(x.shape[1] * int(np.prod(ksize)), x.shape[0] * int(np.prod(out))), out
+
+
+def _windows_n_last(x, ksize, padding, stride, dilation, out, dtype):
+    """A view of shape (C, *k, *out, N): element [c, i, o, n] is
+    xpad[n, c, o*stride + i*dilation], read from x transposed (and padded) to
+    (C, *Spad, N) in this thread's work array "xt"."""
+    xp = array_module(x)
+    N, C = x.shape[:2]
+    spad = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    xt = _hs.scratch(xp, "xt", (C,) + spad + (N,), dtype)
+    if any(padding):
+        xt.fill(0)
+    inner = (slice(None),) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))
+    xt[inner] = xp.moveaxis(x, 0, -1)
+    st = xt.strides
+    sp = st[1:-1]
+    shape = (C,) + tuple(ksize) + tuple(out) + (N,)
+    strides = ((st[0],) + tuple(a * d for a, d in zip(sp, dilation))
+               + tuple(a * s for a, s in zip(sp, stride)) + (st[-1],))
+    return xp.lib.stride_tricks.as_strided(xt, shape=shape, strides=strides)
 
 
 def col2im_nd(col, xshape, ksize, padding, stride, dilation, dtype=None):
@@ -209,12 +235,13 @@ def flip(w, mode):
 
 
 def _as_rows(dy, groups, dtype):
-    """Output gradient (N, O, *out) as (groups, O/groups, N*prod(out)), in scratch."""
+    """(d2, bytes): the output gradient (N, O, *out) as (groups, O/groups,
+    N*prod(out)), borrowed (``host_scratch.borrow``; give ``bytes`` back)."""
     xp = array_module(dy)
     N, O = dy.shape[:2]
-    d2 = _hs.scratch(xp, "rows", (O, N, int(np.prod(dy.shape[2:]))), dtype)
+    d2, buf = _hs.borrow(xp, (O, N, int(np.prod(dy.shape[2:]))), dtype)
     d2[...] = dy.reshape(N, O, -1).swapaxes(0, 1)
-    return d2.reshape(groups, O // groups, -1)
+    return d2.reshape(groups, O // groups, -1), buf
 
 
 def _weights(w, mode, alpha, groups, dt):
@@ -238,27 +265,44 @@ def _per_instance(xp, groups, P, dtype, dt):
     return xp is np and groups == 1 and P >= PER_INSTANCE_PIXELS and dtype == dt
 
 
+def _n_last(xp, groups, out):
+    """True when the columns are ordered (pixel, instance) (``im2col_nd``'s
+    ``n_last``) for the forward and weight-gradient products: outputs
+    narrower than ``N_LAST_WIDTH`` (LeNet's second layer), where the usual
+    order copies runs only as long as an output row."""
+    return xp is np and groups == 1 and out[-1] < N_LAST_WIDTH
+
+
 def conv_forward(w, x, padding, stride, dilation, mode, alpha, groups, keep=False):
     """y = alpha * conv(w, x): x (N, C, *S), w (O, C/groups, *k) -> (N, O, *out).
     ``keep=True`` keeps x's columns for ``conv_backward_w``."""
     xp = array_module(x)
     dt = work_dtype(w, x)
     O, N = w.shape[0], x.shape[0]
-    buf = None
-    if keep and xp is np:
-        P = int(np.prod([out_size(n, k, p, s, d) for n, k, p, s, d in
-                         zip(x.shape[2:], w.shape[2:], padding, stride, dilation)]))
-        buf = _hs.spare(x.shape[1] * int(np.prod(w.shape[2:])) * N * P * dt.itemsize)
-    col, out = im2col_nd(x, w.shape[2:], padding, stride, dilation, dt, scratch=True, buf=buf)
-    if buf is not None:
-        _hs.keep(x, (tuple(w.shape[2:]), padding, stride, dilation, dt), col, buf)
-    wm = _weights(w, mode, alpha, groups, dt)
+    out = tuple(out_size(n, k, p, s, d) for n, k, p, s, d in
+                zip(x.shape[2:], w.shape[2:], padding, stride, dilation))
     P = int(np.prod(out))
     ydt = np.result_type(w.dtype, x.dtype)
-    if _per_instance(xp, groups, P, ydt, dt):
+    inst = _per_instance(xp, groups, P, ydt, dt)
+    n_last = not inst and _n_last(xp, groups, out)
+    buf = None
+    if keep and xp is np:
+        buf = _hs.spare(x.shape[1] * int(np.prod(w.shape[2:])) * N * P * dt.itemsize)
+    col, out = im2col_nd(x, w.shape[2:], padding, stride, dilation, dt, scratch=True, buf=buf,
+                         n_last=n_last)
+    if buf is not None:
+        _hs.keep(x, (tuple(w.shape[2:]), padding, stride, dilation, dt, n_last), col, buf)
+    wm = _weights(w, mode, alpha, groups, dt)
+    if inst:
         # one GEMM per instance straight into y: no transpose of the result
         y = np.empty((N, O) + out, dtype=ydt)
         np.matmul(wm[0], col.reshape(-1, N, P).transpose(1, 0, 2), out=y.reshape(N, O, P))
+        return y
+    if n_last:
+        prod = _hs.scratch(xp, "gemm", (O, P * N), dt)
+        np.matmul(wm[0], col, out=prod)
+        y = np.empty((N, O) + out, dtype=ydt)
+        y[...] = np.moveaxis(prod.reshape((O,) + out + (N,)), -1, 0)
         return y
     prod = _hs.scratch(xp, "gemm", (groups, O // groups, col.shape[1]), dt)
     if groups > 1:
@@ -275,20 +319,35 @@ def conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha, group
     the gradient of ``conv_forward`` with respect to w, of shape ``wshape``."""
     xp = array_module(dy)
     dt = work_dtype(x, dy)
-    col, buf = _hs.take(x, (tuple(wshape[2:]), padding, stride, dilation, dt)) if xp is np \
-        else (None, None)
+    N, O = dy.shape[:2]
+    out = tuple(dy.shape[2:])
+    P = int(np.prod(out))
+    inst = _per_instance(xp, groups, P, np.result_type(x.dtype, dy.dtype), dt)
+    n_last = not inst and _n_last(xp, groups, out)
+    col, buf = _hs.take(x, (tuple(wshape[2:]), padding, stride, dilation, dt, n_last)) \
+        if xp is np else (None, None)
     if col is None:
-        col, _ = im2col_nd(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True)
-    d2 = _as_rows(dy, groups, dt)
-    # computed as (col @ dy^T)^T: OpenBLAS is many times slower at dy @ col^T,
-    # whose inner dimension N*prod(out) is huge next to the two outer ones
-    if groups > 1:
-        dw = xp.matmul(col.reshape(groups, col.shape[0] // groups, -1),
-                       d2.swapaxes(1, 2)).swapaxes(1, 2)
+        col, _ = im2col_nd(x, tuple(wshape[2:]), padding, stride, dilation, dt, scratch=True,
+                           n_last=n_last)
+    d2buf = None
+    if inst:
+        # one GEMM per instance reading dy as it is (no transposed copy), then a sum
+        dw = np.matmul(dy.reshape(N, O, P), col.reshape(-1, N, P).transpose(1, 2, 0)).sum(0)
+    elif n_last:
+        d2, d2buf = _hs.borrow(xp, (O, P, N), dt)
+        d2[...] = dy.reshape(N, O, P).transpose(1, 2, 0)
+        dw = (col @ d2.reshape(O, -1).T).T
     else:
-        dw = (col @ d2[0].T).T
-    if buf is not None:
-        _hs.give_back(buf)
+        d2, d2buf = _as_rows(dy, groups, dt)
+        # computed as (col @ dy^T)^T: OpenBLAS is many times slower at dy @ col^T,
+        # whose inner dimension N*prod(out) is huge next to the two outer ones
+        if groups > 1:
+            dw = xp.matmul(col.reshape(groups, col.shape[0] // groups, -1),
+                           d2.swapaxes(1, 2)).swapaxes(1, 2)
+        else:
+            dw = (col @ d2[0].T).T
+    _hs.give_back(buf)
+    _hs.give_back(d2buf)
     dw = dw.reshape(wshape)
     if alpha != 1:
         dw *= dt.type(alpha)
@@ -305,32 +364,40 @@ def conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha, group
     P = int(np.prod(dy.shape[2:]))
     if _per_instance(xp, groups, P, dy.dtype, dt):
         # one GEMM per instance reading dy as it is: no transpose of dy
-        dcol = _hs.scratch(xp, "dcol", (wm.shape[2], N, P), dt)
+        dcol, buf = _hs.borrow(xp, (wm.shape[2], N, P), dt)
         np.matmul(wm[0].T, dy.reshape(N, O, P), out=dcol.transpose(1, 0, 2))
-        return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
-                         dtype=np.result_type(w.dtype, dy.dtype))
+        dx = col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                       dtype=np.result_type(w.dtype, dy.dtype))
+        _hs.give_back(buf)
+        return dx
     if xp is np and groups == 1 and dy.shape[-1] < N_LAST_WIDTH:
         # small images: the sums of col2im run along the instances
         d2 = _hs.scratch(xp, "rows", (O, P, N), dt)
         d2[...] = dy.reshape(N, O, P).transpose(1, 2, 0)
-        dcol = _hs.scratch(xp, "dcol", (wm.shape[2], P * N), dt)
+        dcol, buf = _hs.borrow(xp, (wm.shape[2], P * N), dt)
         np.matmul(wm[0].T, d2.reshape(O, -1), out=dcol)
-        return _col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
-                       np.result_type(w.dtype, dy.dtype), n_last=True)
-    d2 = _as_rows(dy, groups, dt)
-    dcol = _hs.scratch(xp, "dcol", (groups, wm.shape[2], d2.shape[2]), dt)
+        dx = _col2im(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                     np.result_type(w.dtype, dy.dtype), n_last=True)
+        _hs.give_back(buf)
+        return dx
+    d2, d2buf = _as_rows(dy, groups, dt)
+    dcol, buf = _hs.borrow(xp, (groups, wm.shape[2], d2.shape[2]), dt)
     if groups > 1:
         xp.matmul(wm.swapaxes(1, 2), d2, out=dcol)
     else:
         xp.matmul(wm[0].T, d2[0], out=dcol[0])
-    return col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
-                     dtype=np.result_type(w.dtype, dy.dtype))
+    _hs.give_back(d2buf)
+    dx = col2im_nd(dcol, xshape, tuple(w.shape[2:]), padding, stride, dilation,
+                   dtype=np.result_type(w.dtype, dy.dtype))
+    _hs.give_back(buf)
+    return dx
 
 
 class ConvKernels:
     """im2col/col2im and the convolution passes with numpy bodies (a part of
     ``Backend``)."""
 
+    @lent
     def im2col(self, x, window, padding=0, stride=1, dilation=1):
         """im2col(x, window, padding=0, stride=1, dilation=1) -> col of shape
         (N, C*prod(window), prod(out)): the patches of ``x`` (N, C, *S, 2 or 3
@@ -342,6 +409,7 @@ class ConvKernels:
         return np.ascontiguousarray(col.reshape(C * math.prod(k), N, math.prod(out))
                                     .swapaxes(0, 1))
 
+    @lent
     def col2im(self, col, x_shape, window, padding=0, stride=1, dilation=1):
         """col2im(col, x_shape, window, padding=0, stride=1, dilation=1) -> array
         of ``x_shape``: the adjoint of ``im2col`` (each cell sums the column
@@ -354,6 +422,7 @@ class ConvKernels:
         c2 = np.ascontiguousarray(col.swapaxes(0, 1)).reshape(want[1], N * want[2])
         return col2im_nd(c2, tuple(int(n) for n in x_shape), k, p, s, d)
 
+    @lent
     def conv_forward(self, w, x, padding, stride, dilation, mode, alpha, groups, keep=False):
         """conv_forward(w, x, padding, stride, dilation, mode, alpha, groups,
         keep=False) -> y = alpha * conv(w, x): w (O, C/groups, *k), x (N, C, *S)
@@ -363,12 +432,14 @@ class ConvKernels:
         _, p, s, d, _ = conv_geometry(x.shape, w.shape[2:], padding, stride, dilation, "conv")
         return conv_forward(w, x, p, s, d, mode, alpha, groups, keep=keep)
 
+    @lent
     def conv_backward_w(self, x, dy, wshape, padding, stride, dilation, mode, alpha, groups):
         """conv_backward_w(x, dy, wshape, padding, stride, dilation, mode, alpha,
         groups) -> the gradient of ``conv_forward`` with respect to w."""
         _, p, s, d, _ = conv_geometry(x.shape, wshape[2:], padding, stride, dilation, "conv")
         return conv_backward_w(x, dy, tuple(wshape), p, s, d, mode, alpha, groups)
 
+    @lent
     def conv_backward_x(self, w, dy, xshape, padding, stride, dilation, mode, alpha, groups):
         """conv_backward_x(w, dy, xshape, padding, stride, dilation, mode, alpha,
         groups) -> the gradient of ``conv_forward`` with respect to x."""

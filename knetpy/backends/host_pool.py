@@ -39,7 +39,7 @@ import numbers
 import numpy as np
 
 from .host_conv import ntuple
-from .host_scratch import array_module, scratch, work_dtype
+from .host_scratch import array_module, lent, scratch, work_dtype
 
 __all__ = ["PoolKernels", "Geometry", "pool_geometry", "check_pool_grad", "max_forward",
            "max_backward", "max_gather", "sum_forward", "sum_backward", "avg_scale"]
@@ -423,6 +423,7 @@ def _plan(x_shape, window, padding, stride, mode, fn, dilation):
 class PoolKernels:
     """Pooling kernels with numpy bodies (a part of ``Backend``)."""
 
+    @lent
     def pool(self, x, window=2, padding=0, stride=None, mode=0, nan_propagate=False, alpha=1,
              dilation=1):
         """pool(x, window=2, padding=0, stride=None, mode=0, nan_propagate=False,
@@ -434,6 +435,7 @@ class PoolKernels:
             return max_forward(x, G, nan_propagate, alpha)
         return sum_forward(x, G, avg_scale(G, mode, alpha, work_dtype(x)))
 
+    @lent
     def poolback(self, x, y, dy, window=2, padding=0, stride=None, mode=0, nan_propagate=False,
                  alpha=1, dilation=1):
         """poolback(x, y, dy, window=2, padding=0, stride=None, mode=0,
@@ -453,6 +455,7 @@ class PoolKernels:
             return max_backward(dy, x, G, nan_propagate, alpha, y)
         return sum_backward(dy, xshape, G, avg_scale(G, mode, alpha, work_dtype(dy)))
 
+    @lent
     def poolgather(self, g, x, window=2, padding=0, stride=None, nan_propagate=False, alpha=1,
                    dilation=1):
         """poolgather(g, x, window=2, padding=0, stride=None, nan_propagate=False,
