@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw, primitive, training
+from autograd.core import raw, primitive, training
 
 from ..backends.host_conv import out_size
 from .operands import check_array, int_tuple, operands, result, shape_of
@@ -102,7 +102,7 @@ def _check_conv(w, x, fn, padding, stride, dilation, mode, alpha, groups, transp
     if mode not in (0, 1) or isinstance(mode, bool):
         raise ValueError(f"{fn}: mode must be 0 (convolution) or 1 (cross-correlation), got "
                          f"{mode!r}")
-    alpha = _raw(alpha)
+    alpha = raw(alpha)
     if not isinstance(alpha, numbers.Real):
         raise TypeError(f"{fn}: alpha must be a real number, got {alpha!r}")
     o.update(mode=int(mode), alpha=float(alpha), groups=int(groups))

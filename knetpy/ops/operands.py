@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw
+from autograd.core import raw
 
 from .. import backends
 from ..knetarray import KnetArray
@@ -51,7 +51,7 @@ def shape_of(a):
     >>> shape_of(np.zeros((2, 3)))
     (2, 3)
     """
-    return tuple(np.shape(_raw(a)))
+    return tuple(np.shape(raw(a)))
 
 
 def int_tuple(v, nd, name, fn, least):
@@ -61,7 +61,7 @@ def int_tuple(v, nd, name, fn, least):
     >>> int_tuple(2, 2, "stride", "pool", 1)
     (2, 2)
     """
-    v = _raw(v)
+    v = raw(v)
     if isinstance(v, np.ndarray):
         v = v.tolist()
     vals = (v,) * nd if isinstance(v, numbers.Integral) else v
@@ -85,7 +85,7 @@ def check_array(a, name, fn):
     >>> check_array(np.zeros((1, 2, 3, 4)), "x", "pool")
     (1, 2, 3, 4)
     """
-    r = _raw(a)
+    r = raw(a)
     if isinstance(r, (list, tuple, numbers.Number)):
         r = np.asarray(r)
     if not hasattr(r, "dtype") or not hasattr(r, "shape"):

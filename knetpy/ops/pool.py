@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from autograd.core import _raw, primitive
+from autograd.core import raw, primitive
 
 from ..backends.host_pool import pool_geometry
 from .operands import check_array, int_tuple, operands, result, shape_of
@@ -100,7 +100,7 @@ def _check_pool(x, fn, window, padding, stride, mode, alpha):
     window = int_tuple(window, nd, "window", fn, 1)
     stride = window if stride is None else int_tuple(stride, nd, "stride", fn, 1)
     padding = int_tuple(padding, nd, "padding", fn, 0)
-    alpha = _raw(alpha)
+    alpha = raw(alpha)
     if not isinstance(alpha, numbers.Real) or alpha == 0:
         raise ValueError(f"{fn}: alpha must be a nonzero real number, got {alpha!r}")
     return xs, dict(window=window, padding=tuple((p, p) for p in padding), stride=stride,
@@ -180,7 +180,7 @@ def unpool(x, window=2, padding=0, stride=None, mode=0, nan_propagate=False, alp
 def _pads(pad, nd, fn):
     """``pad`` as one (lo, hi) pair per spatial axis: an int, one int per
     axis, ``2*nd`` ints (lo_1, hi_1, lo_2, hi_2, ...) or nd pairs."""
-    pad = _raw(pad)
+    pad = raw(pad)
     if isinstance(pad, numbers.Integral) and not isinstance(pad, bool):
         pairs = ((int(pad),) * 2,) * nd
     else:
@@ -207,12 +207,12 @@ def _pads(pad, nd, fn):
 
 
 def _options(x, window, stride, pad, dilation, fn):
-    s = np.shape(_raw(x))
+    s = np.shape(raw(x))
     if not 3 <= len(s) <= 5:
         raise ValueError(f"{fn}: x must be (N, C, L), (N, C, H, W) or (N, C, D, H, W), got "
                          f"shape {s}")
-    if np.result_type(_raw(x)).kind != "f":
-        raise TypeError(f"{fn}: x must hold floats, got dtype {np.result_type(_raw(x))}")
+    if np.result_type(raw(x)).kind != "f":
+        raise TypeError(f"{fn}: x must hold floats, got dtype {np.result_type(raw(x))}")
     nd = len(s) - 2
     window = int_tuple(window, nd, "window", fn, 1)
     stride = window if stride is None else int_tuple(stride, nd, "stride", fn, 1)
@@ -259,7 +259,7 @@ def lppool(x, window, p=2, stride=None, pad=0, dilation=1):
     >>> lppool(np.array([[[3., 4.]]]), (2,))
     array([[[5.]]])
     """
-    if isinstance(p, bool) or not isinstance(_raw(p), numbers.Real) or _raw(p) <= 0:
+    if isinstance(p, bool) or not isinstance(raw(p), numbers.Real) or raw(p) <= 0:
         raise ValueError(f"lppool: p must be a positive number, got {p!r}")
     o = _options(x, window, stride, pad, dilation, "lppool")
     o["alpha"] = float(np.prod(o["window"]))
