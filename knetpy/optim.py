@@ -242,9 +242,8 @@ class SGD(Optimizer):
     >>> w = np.array([1.0, 2.0]); update_(w, np.array([1.0, 1.0]), SGD(lr=0.5)); w
     array([0.5, 1.5])
     """
-    hyper = ("lr", "gclip")
+    hyper, kernel = ("lr", "gclip"), "sgd_"
     nothrow = True
-    kernel = "sgd_"
 
     def __init__(self, lr=0.1, gclip=0):
         super().__init__(lr=lr, gclip=gclip)
@@ -265,11 +264,8 @@ class Momentum(Optimizer):
     >>> update_(w, np.ones(1), o); update_(w, np.ones(1), o); w
     array([-0.25])
     """
-    hyper = ("lr", "gclip", "gamma")
-    state = ("velocity",)
-    ntmp = 1
-    nothrow = True
-    kernel = "momentum_"
+    hyper, state, kernel = ("lr", "gclip", "gamma"), ("velocity",), "momentum_"
+    ntmp, nothrow = 1, True
 
     def __init__(self, lr=0.05, gamma=0.95, gclip=0):
         super().__init__(lr=lr, gamma=gamma, gclip=gclip)
@@ -284,21 +280,15 @@ class Momentum(Optimizer):
         kern(w, g, st["velocity"], self.rate(t), self.gamma)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov(lr=0.05, gamma=0.95, gclip=0): Nesterov's momentum,
-    ``v = gamma*v + lr*g; w -= gamma*v + lr*g`` (the look-ahead form).
+    ``v = gamma*v + lr*g; w -= gamma*v + lr*g`` (the look-ahead form); the
+    settings, state and kernel call of ``Momentum``, another update.
 
     >>> o = Nesterov(lr=0.1, gamma=0.5); w = np.zeros(1); update_(w, np.ones(1), o); w
     array([-0.15])
     """
-    hyper = ("lr", "gclip", "gamma")
-    state = ("velocity",)
-    ntmp = 1
-    nothrow = True
     kernel = "nesterov_"
-
-    def __init__(self, lr=0.05, gamma=0.95, gclip=0):
-        super().__init__(lr=lr, gamma=gamma, gclip=gclip)
 
     def _math(self, w, g, st, tmp, t):
         v, d = st["velocity"], tmp[0]
@@ -308,9 +298,6 @@ class Nesterov(Optimizer):
         np.subtract(w, d, out=w)
         _axpy(-self.gamma, v, w, d)
 
-    def _kernel(self, kern, w, g, st, t):
-        kern(w, g, st["velocity"], self.rate(t), self.gamma)
-
 
 class Adagrad(Optimizer):
     """Adagrad(lr=0.05, eps=1e-6, gclip=0): ``G += g^2; w -= lr*g/sqrt(G+eps)``.
@@ -318,11 +305,8 @@ class Adagrad(Optimizer):
     >>> w = np.zeros(1); update_(w, np.full(1, 2.0), Adagrad(lr=1.0, eps=0.5)); w.round(4)
     array([-0.9428])
     """
-    hyper = ("lr", "gclip", "eps")
-    state = ("G",)
-    ntmp = 1
-    nothrow = True
-    kernel = "adagrad_"
+    hyper, state, kernel = ("lr", "gclip", "eps"), ("G",), "adagrad_"
+    ntmp, nothrow = 1, True
 
     def __init__(self, lr=0.05, eps=1e-6, gclip=0):
         super().__init__(lr=lr, eps=eps, gclip=gclip)
@@ -347,11 +331,8 @@ class Rmsprop(Optimizer):
     >>> w = np.zeros(1); update_(w, np.ones(1), Rmsprop(lr=0.1, rho=0.75, eps=0.0001)); w.round(5)
     array([-0.19996])
     """
-    hyper = ("lr", "gclip", "rho", "eps")
-    state = ("G",)
-    ntmp = 1
-    nothrow = True
-    kernel = "rmsprop_"
+    hyper, state, kernel = ("lr", "gclip", "rho", "eps"), ("G",), "rmsprop_"
+    ntmp, nothrow = 1, True
 
     def __init__(self, lr=0.01, rho=0.9, eps=1e-6, gclip=0):
         super().__init__(lr=lr, rho=rho, eps=eps, gclip=gclip)
@@ -370,18 +351,16 @@ class Rmsprop(Optimizer):
         kern(w, g, st["G"], self.rate(t), self.rho, self.eps)
 
 
-class Adadelta(Optimizer):
+class Adadelta(Rmsprop):
     """Adadelta(lr=1.0, rho=0.9, eps=1e-6, gclip=0): ``G = rho*G + (1-rho)*g^2;
-    u = g*sqrt(delta+eps)/sqrt(G+eps); w -= lr*u; delta = rho*delta + (1-rho)*u^2``.
+    u = g*sqrt(delta+eps)/sqrt(G+eps); w -= lr*u; delta = rho*delta + (1-rho)*u^2``
+    (Rmsprop's settings and average ``G``, plus the average step ``delta``).
 
     >>> w = np.zeros(1); update_(w, np.ones(1), Adadelta(rho=0.0, eps=1.0)); w.round(4)
     array([-0.7071])
     """
-    hyper = ("lr", "gclip", "rho", "eps")
-    state = ("G", "delta")
+    state, kernel = ("G", "delta"), "adadelta_"
     ntmp = 2
-    nothrow = True
-    kernel = "adadelta_"
 
     def __init__(self, lr=1.0, rho=0.9, eps=1e-6, gclip=0):
         super().__init__(lr=lr, rho=rho, eps=eps, gclip=gclip)
@@ -417,11 +396,8 @@ class Adam(Optimizer):
     >>> w = np.zeros(2); update_(w, np.array([1.0, -3.0]), Adam(lr=0.1)); w.round(6)
     array([-0.1,  0.1])
     """
-    hyper = ("lr", "gclip", "beta1", "beta2", "eps")
-    state = ("m", "v")
-    ntmp = 1
-    nothrow = True
-    kernel = "adam_"
+    hyper, state, kernel = ("lr", "gclip", "beta1", "beta2", "eps"), ("m", "v"), "adam_"
+    ntmp, nothrow = 1, True
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, gclip=0):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, gclip=gclip)
