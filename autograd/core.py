@@ -89,14 +89,9 @@ class Primitive:
 
     def __call__(self, *args, **kw):
         if not kw:
-            # fast paths: every wrapped argument a Result of one outermost tape (level 0),
-            # a Param first or last is boxed for it; one recorded argument, or two with one
+            # fast paths: every wrapped argument a Result of one outermost tape (level 0,
+            # no thread-local lookup) or, below, a Param boxed for it when it is the only tape
             grads, n = self.grads, len(args)
-            if n and (args[0].__class__ is Param or args[-1].__class__ is Param):
-                tapes = _local.tapes
-                if len(tapes) == 1:
-                    box = tapes[0].box_param
-                    args = tuple(box(a) if a.__class__ is Param else a for a in args)
             if n == 1 or n == 2 and len(grads) == 2:
                 j = 0 if n == 1 or args[0].__class__ is Result else 1
                 a = args[j]
@@ -117,6 +112,11 @@ class Primitive:
             top, parents = None, []
             raw = list(args)
             for i, a in enumerate(args):
+                if a.__class__ is Param:
+                    tapes = _local.tapes
+                    if len(tapes) != 1:
+                        break
+                    a = tapes[0].box_param(a)
                 if a.__class__ is Result:
                     if top is None and a.tape.level == 0:
                         top = a.tape
