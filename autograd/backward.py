@@ -15,6 +15,9 @@ from .sparse import Sparse
 __all__ = ["unbroadcast", "add_grads", "sweep", "check_scalar", "NonScalarOutput"]
 
 
+_REAL_SCALARS = (np.float64, np.float32, float)
+
+
 class NonScalarOutput(ValueError, TypeError):
     """A gradient was asked of a function whose output is not one number; both a
     ValueError (AutoGrad.jl's ``diff``) and a TypeError (HIPS autograd's ``grad``)."""
@@ -24,7 +27,10 @@ def check_scalar(out, real=False):
     """check_scalar(out, real=False): raise unless Result ``out`` holds one
     number (a real one with ``real``), as the sweep from dy = 1 needs.
     Example: ``check_scalar(out)`` before ``sweep(tape, out)``."""
-    v = _raw(out.value)
+    v = out.value
+    if v.__class__ in _REAL_SCALARS:      # the common case: nothing to check
+        return
+    v = _raw(v)
     shape = v.shape if hasattr(v, "shape") else np.shape(v)
     if math.prod(shape) != 1:
         raise NonScalarOutput(f"diff: the function must return a scalar (one element) to be "
@@ -110,7 +116,9 @@ def sweep(tape, out, dy=None, keep=False):
                 r.outgrad = d if r.outgrad is None else add_grads(r.outgrad, d)
     else:
         if dy is None:
-            v = _raw(out.value)
+            v = out.value
+            if isinstance(v, Value):
+                v = _raw(v)
             dy = np.ones_like(v) if v.__class__ is np.ndarray else \
                 v.dtype.type(1) if isinstance(v, np.generic) else 1.0
         out.outgrad = dy
@@ -121,8 +129,9 @@ def sweep(tape, out, dy=None, keep=False):
         node.outgrad = None
         prim, y, args, kw = node.prim, node.value, node.args, node.kw
         grads = prim.grads
+        ng = len(grads)
         for i, parent in node.parents:
-            if i < len(grads):
+            if i < ng:
                 g = grads[i](dy, y, *args, **kw)
             else:
                 g = prim.nary_grad(i, dy, y, *args, **kw)

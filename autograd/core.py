@@ -3,14 +3,12 @@
 A ``Param`` marks an array whose gradient is wanted.  While ``diff`` runs a
 function, every call of a ``Primitive`` that touches a Param (or a value
 computed from one) is recorded as a ``Result`` on the active ``Tape``; then
-``sweep`` (backward.py) runs the tape backwards once.  Tapes nest: an inner
-``diff`` records on its own tape and its sweep is recorded on the outer one;
-a Result belongs to one tape (its *level*), which makes higher-order and
-nested-closure gradients come out right.
+``sweep`` (backward.py) runs the tape backwards once.  Tapes nest: an inner ``diff``
+records on its own tape and its sweep is recorded on the outer one; a Result belongs to
+one tape (its *level*), which makes higher-order and nested-closure gradients right.
 
-Names defined above core (``primitive``, ``zerograd``, HIPS's ``make_vjp``,
-``defvjp``, ...) are still readable here: upper modules hand them to
-``provide`` when they load and the module ``__getattr__`` serves them.
+Names defined above core (``primitive``, ``make_vjp``, ...) stay readable here: upper
+modules hand them to ``provide`` when they load; the module ``__getattr__`` serves them.
 """
 import threading
 
@@ -40,8 +38,7 @@ class Tape:
 
     def __init__(self):
         self.level = len(_local.tapes)
-        self.held = []
-        self.nodes = []
+        self.held, self.nodes = [], []
         self.pboxes = {}   # id(param) -> (param, Result standing for it here)
         self.roots = []    # Results given as arguments by grad(f)
         self.grads = {}    # id(param or root) -> (param or root, gradient)
@@ -59,7 +56,6 @@ class Tape:
 def training():
     """training() -> bool: True only while ``diff`` (or ``grad``) is recording."""
     return bool(_local.tapes)
-
 
 
 class Primitive:
@@ -94,7 +90,7 @@ class Primitive:
     def __call__(self, *args, **kw):
         if not kw:
             # fast paths: every wrapped argument a Result of one outermost tape (level 0,
-            # no thread-local lookup); first one recorded argument, or two with one recorded
+            # no thread-local lookup) or, below, a Param boxed for it when it is the only tape
             grads, n = self.grads, len(args)
             if n == 1 or n == 2 and len(grads) == 2:
                 j = 0 if n == 1 or args[0].__class__ is Result else 1
@@ -116,6 +112,11 @@ class Primitive:
             top, parents = None, []
             raw = list(args)
             for i, a in enumerate(args):
+                if a.__class__ is Param:
+                    tapes = _local.tapes
+                    if len(tapes) != 1:
+                        break
+                    a = tapes[0].box_param(a)
                 if a.__class__ is Result:
                     if top is None and a.tape.level == 0:
                         top = a.tape
