@@ -1,21 +1,13 @@
 """knetpy.distributed: the size-1 communicator here, and K = 2, 3 MPI ranks
 (mpiexec from the venv, run as subprocesses) against one process, float64."""
-import os
-import re
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from autograd import Param
 from knetpy import adam, distributed as dist, minibatch, nll, update_
 from knetpy.train import minimize
-
-HERE = Path(__file__).resolve().parent
+from mpi_run import (assert_every_rank_failed, assert_ranks_match_one_process, failures,
+                     run_workers)
 
 
 # ---------------------------------------------------------------- one process
@@ -97,45 +89,17 @@ def test_a_failing_step_raises_distributed_error_naming_the_rank():
 
 
 # ---------------------------------------------------------------- MPI ranks
-def _mpiexec():
-    exe = Path(sys.executable).parent / "mpiexec"
-    return str(exe) if exe.exists() else shutil.which("mpiexec")
-
-
 @pytest.fixture(scope="module", params=[2, 3])
 def ranks(request, tmp_path_factory):
-    pytest.importorskip("mpi4py")
-    exe = _mpiexec()
-    if exe is None:
-        pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
     k = request.param
     out = tmp_path_factory.mktemp(f"mpi{k}")
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
-    t0 = time.monotonic()
-    res = subprocess.run([exe, "-n", str(k), sys.executable, str(HERE / "dist_worker.py"),
-                          str(out)], capture_output=True, text=True, timeout=120, env=env)
-    took = time.monotonic() - t0
-    assert res.returncode == 0, res.stdout + res.stderr
-    done = re.findall(r"rank (\d+) of (\d+): done", res.stdout)   # lines of ranks may interleave
-    assert sorted(done) == [(str(r), str(k)) for r in range(k)], res.stdout
-    return k, out, took
+    return k, out, run_workers("dist_worker.py", k, out, timeout=120)
 
 
 @pytest.mark.parametrize("name", ["mlp", "mlp-momentum", "sparse", "update"])
 def test_k_ranks_end_where_one_process_does(ranks, name):
     k, out, _ = ranks
-    ref = np.load(out / f"{name}-ref-0.npz")
-    for r in range(k):
-        got = np.load(out / f"{name}-{r}.npz")
-        assert sorted(got.files) == sorted(ref.files)
-        for key in ref.files:
-            np.testing.assert_allclose(got[key], ref[key], rtol=0, atol=1e-10,
-                                       err_msg=f"{name}: {key} on rank {r} of {k}")
-        if r:
-            first = np.load(out / f"{name}-0.npz")
-            for key in ref.files:                       # the ranks agree exactly
-                assert np.array_equal(got[key], first[key]), (name, key, r)
+    assert_ranks_match_one_process(out, name, k)
 
 
 def test_sparse_gradients_travel_as_rows(ranks):
@@ -149,18 +113,13 @@ def test_sparse_gradients_travel_as_rows(ranks):
 
 def test_a_failing_rank_fails_every_rank_in_that_step(ranks):
     k, out, took = ranks
-    for r in range(k):
-        seconds, msg = (out / f"fail-{r}.txt").read_text().split("\n", 1)
-        assert msg.startswith(f"DistributedError: minimize: step 2 failed on 1 of {k} rank(s): "
-                              "rank 1: RuntimeError: disk on fire"), msg
-        assert float(seconds) < 5
+    assert_every_rank_failed(out, "fail", k, "RuntimeError: disk on fire")
     assert took < 60
 
 
 def test_a_shape_mismatch_is_found_at_the_first_broadcast_naming_the_param(ranks):
     k, out, _ = ranks
-    for r in range(k):
-        msg = (out / f"shape-{r}.txt").read_text().split("\n", 1)[1]
+    for _, msg in failures(out, "shape", k):
         assert "the parameters differ across ranks" in msg and \
             "Param #0 (shape (3, 5)) at step 1 has shape (3, 5)" in msg and \
             "but shape (3, 4) dtype float64 on rank 0" in msg, msg

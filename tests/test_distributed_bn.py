@@ -6,39 +6,25 @@ batches (float64, within 1e-10); KnetArrays of the kernel backend (CPU
 emulator) cross the ranks as device buffers or staged through the host; a
 rank failing between two BatchNorms of a step fails every rank within
 seconds."""
-import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_distributed import _mpiexec
+from mpi_run import (assert_every_rank_failed, assert_ranks_match_one_process, mpiexec_or_skip,
+                     run_workers, worker_env)
 
 HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module", params=[2, 3])
 def ranks(request, tmp_path_factory):
-    pytest.importorskip("mpi4py")
-    exe = _mpiexec()
-    if exe is None:
-        pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
     k = request.param
     out = tmp_path_factory.mktemp(f"mpibn{k}")
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
-    env.pop("KNETPY_MPI_CUDA_AWARE", None)
-    t0 = time.monotonic()
-    res = subprocess.run([exe, "-n", str(k), sys.executable, str(HERE / "dist_bn_worker.py"),
-                          str(out)], capture_output=True, text=True, timeout=180, env=env)
-    took = time.monotonic() - t0
-    assert res.returncode == 0, res.stdout + res.stderr
-    done = re.findall(r"rank (\d+) of (\d+): done", res.stdout)
-    assert sorted(done) == [(str(r), str(k)) for r in range(k)], res.stdout
+    took = run_workers("dist_bn_worker.py", k, out, timeout=180, drop_env=("KNETPY_MPI_CUDA_AWARE",))
     return k, out, took
 
 
@@ -49,14 +35,7 @@ def test_k_ranks_with_batchnorm_end_where_one_process_does(ranks, name):
     if name.startswith("bn"):
         assert sum(key.startswith("bn") for key in ref.files) == 4    # both running stats
         assert len(ref["losses"]) == 6
-    first = np.load(out / f"{name}-0.npz")
-    for r in range(k):
-        got = np.load(out / f"{name}-{r}.npz")
-        assert sorted(got.files) == sorted(ref.files)
-        for key in ref.files:
-            np.testing.assert_allclose(got[key], ref[key], rtol=0, atol=1e-10,
-                                       err_msg=f"{name}: {key} on rank {r} of {k}")
-            assert np.array_equal(got[key], first[key]), (name, key, r)   # ranks agree exactly
+    assert_ranks_match_one_process(out, name, k)
 
 
 def test_device_arrays_go_direct_or_staged(ranks):
@@ -70,28 +49,19 @@ def test_device_arrays_go_direct_or_staged(ranks):
 
 def test_a_rank_failing_inside_a_batchnorm_step_fails_every_rank(ranks):
     k, out, took = ranks
-    for r in range(k):
-        seconds, msg = (out / f"bnfail-{r}.txt").read_text().split("\n", 1)
-        assert msg.startswith(f"DistributedError: minimize: step 2 failed on 1 of {k} rank(s): "
-                              "rank 1: RuntimeError: GPU melted"), msg
-        assert float(seconds) < 5
+    assert_every_rank_failed(out, "bnfail", k, "RuntimeError: GPU melted")
     assert took < 120
 
 
 def test_mnist_mlp_distributed_example_trains_with_batchnorm_across_ranks(tmp_path):
-    pytest.importorskip("mpi4py")
-    exe = _mpiexec()
-    if exe is None:
-        pytest.skip("no mpiexec (pip install 'knetpy[mpi]')")
+    exe = mpiexec_or_skip()
     from test_examples import write_fake_mnist
     data = write_fake_mnist(tmp_path / "data")
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
     res = subprocess.run([exe, "-n", "2", sys.executable,
                           str(HERE.parent / "examples" / "mnist_mlp.py"), "--distributed",
                           "--data", str(data), "--epochs", "3", "--batchsize", "20",
                           "--hidden", "32", "--lr", "0.01", "--plot", ""],
-                         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
+                         capture_output=True, text=True, timeout=180, env=worker_env(), cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.count("before training") == 1 and "2 rank(s)" in res.stdout  # rank 0 only
     acc = float(re.search(r"after 3 epochs: test accuracy ([0-9.]+)", res.stdout).group(1))
