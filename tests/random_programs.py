@@ -11,6 +11,8 @@ oracle/test_random_torch.py (PyTorch); only public API is used: grad, Param, dif
 True
 """
 import os
+import time
+import warnings
 
 import numpy as np
 
@@ -302,3 +304,21 @@ def family_counts(progs):
 __all__ = ["Program", "generate", "run", "loss", "valid", "check_numeric", "shrink", "close",
            "autograd_grads", "hvp", "directions", "dense", "weights", "env_int",
            "family_counts", "GAP"]
+
+
+def run_programs(seed, n, check):
+    """run_programs(seed, n, check) -> (progs, failures, seconds): generate n
+    programs (every fourth elementwise, for second order), check each with
+    ``check(prog)`` (None when right, else a message), shrink every failing one
+    to its shortest failing form (message and program, one string each)."""
+    t0 = time.perf_counter()
+    progs, failures = [], []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for i in range(n):
+            prog = generate(seed, i, elementwise=i % 4 == 3)
+            progs.append(prog)
+            if check(prog) is not None:
+                small, msg = shrink(prog, check)
+                failures.append(f"{msg}\n{small}")
+    return progs, failures, time.perf_counter() - t0

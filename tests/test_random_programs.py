@@ -3,32 +3,19 @@ by central differences in float64, in both forms (grad(f, argnum) and Param + di
 elementwise programs also to second order.  Seeded: RANDOM_PROGRAMS_SEED (default 0),
 RANDOM_PROGRAMS_N programs (default 800).  A failing program is shrunk (steps dropped
 while it still fails) and printed with the seed that rebuilds it."""
-import time
-import warnings
-
-import numpy as np
 import pytest
 
 from random_ops import FAMILIES
-from random_programs import check_numeric, env_int, family_counts, generate, shrink
+from random_programs import check_numeric, env_int, family_counts, generate, run_programs, shrink
 
 SEED = env_int("RANDOM_PROGRAMS_SEED", 0)
 N = env_int("RANDOM_PROGRAMS_N", 800)
 
 
 def test_random_programs_match_central_differences():
-    t0 = time.perf_counter()
-    progs, failures = [], []
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        for i in range(N):
-            prog = generate(SEED, i, elementwise=i % 4 == 3)
-            progs.append(prog)
-            if check_numeric(prog) is not None:
-                small, msg = shrink(prog, check_numeric)
-                failures.append(f"{msg}\n{small}")
+    progs, failures, seconds = run_programs(SEED, N, check_numeric)
     counts = family_counts(progs)
-    print(f"\n{N} random programs (seed {SEED}) in {time.perf_counter() - t0:.1f}s; "
+    print(f"\n{N} random programs (seed {SEED}) in {seconds:.1f}s; "
           f"programs per family: {counts}; failures: {len(failures)}")
     assert not failures, f"{len(failures)} of {N} programs disagree (seed {SEED}):\n\n" + \
         "\n\n".join(failures[:5])

@@ -6,8 +6,6 @@ failure is shrunk to its shortest failing program and printed with the seed that
 it (``generate(seed, index)``)."""
 import os
 import sys
-import time
-import warnings
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from random_ops import FAMILIES  # noqa: E402
 from random_programs import (autograd_grads, close, directions, env_int,  # noqa: E402
-                             family_counts, generate, hvp, shrink, weights)
+                             family_counts, hvp, run_programs, weights)
 
 torch = pytest.importorskip("torch")
 SEED = env_int("ORACLE_PROGRAMS_SEED", 0)
@@ -66,19 +64,10 @@ def check_torch(prog):
 
 
 def test_random_programs_match_torch():
-    t0 = time.perf_counter()
-    progs, failures = [], []
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        for i in range(N):
-            prog = generate(SEED, i, elementwise=i % 4 == 3)
-            progs.append(prog)
-            if check_torch(prog) is not None:
-                small, msg = shrink(prog, check_torch)
-                failures.append(f"{msg}\n{small}")
+    progs, failures, seconds = run_programs(SEED, N, check_torch)
     counts = family_counts(progs)
     print(f"\n{N} random programs against torch (seed {SEED}) in "
-          f"{time.perf_counter() - t0:.1f}s; programs per family: {counts}; "
+          f"{seconds:.1f}s; programs per family: {counts}; "
           f"failures: {len(failures)}")
     assert not failures, f"{len(failures)} of {N} programs disagree with torch " \
         f"(seed {SEED}):\n\n" + "\n\n".join(failures[:8])
