@@ -201,15 +201,8 @@ def knetpy_mlp(x, y, batch, lr=0.1):
 
 def knetpy_lenet(x, y, batch):
     import knetpy as K
-    w = [K.param(20, 1, 5, 5), K.param0(1, 20, 1, 1), K.param(50, 20, 5, 5),
-         K.param0(1, 50, 1, 1), K.param(500, 800), K.param0(500), K.param(10, 500),
-         K.param0(10)]
-
-    def loss(xb, yb):
-        h = K.pool(K.relu(K.conv4(w[0], xb) + w[1]))
-        h = K.pool(K.relu(K.conv4(w[2], h) + w[3]))
-        h = K.relu(K.mat(h) @ w[4].T + w[5])
-        return K.nll(h @ w[6].T + w[7], yb)
+    from lenet_model import knetpy_lenet
+    loss = knetpy_lenet(K)
 
     def run(nsteps):
         data = K.minibatch(x[:nsteps * batch], y[:nsteps * batch], batch)
