@@ -1,6 +1,19 @@
 """Reference computations shared by several test files (imported like grad_table):
-central differences for real and complex inputs, and the dropout kernel's draw."""
+central differences for real and complex inputs, the dropout kernel's draw, and
+the random inputs and tolerances of the kernel-versus-numpy tests."""
 import numpy as np
+
+DTYPES = (np.float32, np.float64)
+
+
+def rnd(shape, dt=np.float64, seed=0):
+    """Standard normal numbers of ``shape`` in dtype ``dt``, from generator ``seed``."""
+    return np.random.default_rng(seed).standard_normal(shape).astype(dt)
+
+
+def kernel_close(dt, f32):
+    """assert_allclose tolerances of a kernel against numpy: 1e-12 in float64, ``f32`` in float32."""
+    return dict(rtol=1e-12, atol=1e-12) if dt == np.float64 else dict(rtol=f32, atol=f32)
 
 
 def numeric_grad(f, x, h=1e-6):

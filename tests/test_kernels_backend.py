@@ -12,8 +12,7 @@ from knetpy import backends
 from knetpy.backends import Backend, numpy_backend as nb
 from knetpy.backends.emulator import emulated_backend
 from knetpy.backends.kernel_backend import KernelBackend
-
-DTYPES = (np.float32, np.float64)
+from numeric_refs import DTYPES, kernel_close, rnd
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +20,8 @@ def be():
     return emulated_backend(block=64, max_blocks=4)
 
 
-def rnd(shape, dt=np.float64, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dt)
-
-
 def close(dt):
-    return dict(rtol=1e-12, atol=1e-12) if dt == np.float64 else dict(rtol=3e-5, atol=3e-5)
+    return kernel_close(dt, 3e-5)
 
 
 CONTRACT = """owns asarray copy to_numpy unary binary reduce matmul call activation_back

@@ -6,9 +6,7 @@ import pytest
 
 from knetpy.backends import numpy_backend as nb
 from knetpy.backends.emulator import emulated_backend
-from numeric_refs import uniform_reference
-
-DTYPES = (np.float32, np.float64)
+from numeric_refs import DTYPES, kernel_close, rnd, uniform_reference
 
 
 @pytest.fixture(scope="module")
@@ -16,12 +14,8 @@ def be():
     return emulated_backend(block=64, max_blocks=4)
 
 
-def rnd(shape, dt=np.float64, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dt)
-
-
 def close(dt):
-    return dict(rtol=1e-12, atol=1e-12) if dt == np.float64 else dict(rtol=2e-5, atol=2e-5)
+    return kernel_close(dt, 2e-5)
 
 
 # ----------------------------------------------------------------- dropout
